@@ -1,0 +1,61 @@
+"""Helpers for the hierarchical-models workbook.
+
+The core (data, specs, models, closed forms, sampling, diagnostics) needs neither
+ipywidgets nor Altair; charts and widgets sit on top of it. Chapters import this package as
+``hbm`` and call it; they define nothing another chapter would need.
+"""
+
+import warnings
+
+# ArviZ 0.2x announces its coming 1.0 refactor on import; a learner cannot act on it.
+warnings.filterwarnings("ignore", message="ArviZ is undergoing a major refactor")
+
+from hbm_widgets.conjugate import NormalPosterior, conjugate_normal_posterior  # noqa: E402
+from hbm_widgets.data import (  # noqa: E402
+    GroupedData,
+    data_dir,
+    load_gcse,
+    load_grouped_csv,
+    load_radon,
+)
+from hbm_widgets.diagnostics import ConvergenceReport, convergence_report  # noqa: E402
+from hbm_widgets.errors import (  # noqa: E402
+    DataValidationError,
+    SpecificationError,
+    WorkbookInputError,
+)
+from hbm_widgets.models import build_model, default_priors, resolve_priors  # noqa: E402
+from hbm_widgets.priors import Prior  # noqa: E402
+from hbm_widgets.rendering import use_chart_renderer  # noqa: E402
+from hbm_widgets.results import record_results  # noqa: E402
+from hbm_widgets.sampling import sample  # noqa: E402
+from hbm_widgets.shrinkage import partial_pooling_estimate, shrinkage_factor  # noqa: E402
+from hbm_widgets.spec import ModelDescription, ModelSpec  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConvergenceReport",
+    "DataValidationError",
+    "GroupedData",
+    "ModelDescription",
+    "ModelSpec",
+    "NormalPosterior",
+    "Prior",
+    "SpecificationError",
+    "WorkbookInputError",
+    "build_model",
+    "conjugate_normal_posterior",
+    "convergence_report",
+    "data_dir",
+    "default_priors",
+    "load_gcse",
+    "load_grouped_csv",
+    "load_radon",
+    "partial_pooling_estimate",
+    "record_results",
+    "resolve_priors",
+    "sample",
+    "shrinkage_factor",
+    "use_chart_renderer",
+]

@@ -1,0 +1,223 @@
+"""``build_model(spec, data)``: every model of the pooling table, from one function.
+
+Variables are named as in PyMC's style guide, with Greek spelled out (``mu_alpha``,
+``sigma_alpha``), and the group dimension is named after the data's group column, so the
+radon model has ``alpha`` with dims ``county`` and a data container ``county_idx``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from hbm_widgets.data import GroupedData
+from hbm_widgets.errors import SpecificationError
+from hbm_widgets.priors import Prior
+from hbm_widgets.spec import ModelSpec
+
+__all__ = ["build_model", "default_priors", "resolve_priors"]
+
+
+def _round2(value: float) -> float:
+    """Two significant figures, so default priors read like numbers a person chose."""
+    if value == 0 or not np.isfinite(value):
+        return float(value)
+    return float(f"{value:.2g}")
+
+
+def default_priors(data: GroupedData) -> dict[str, Prior]:
+    """Weakly informative priors scaled to the data, for every parameter role.
+
+    Location parameters get normal priors 2.5 outcome standard deviations wide (per unit of
+    the predictor for slopes), scales get exponential priors whose mean is the outcome's
+    standard deviation, the correlation an LKJ(2) prior that doubts values near +-1, and
+    Student-t's degrees of freedom Gamma(2, 0.1).
+    """
+    y = data.outcome
+    sd_y = float(np.std(y)) or 1.0
+    sd_x = float(np.std(data.predictor)) if data.predictor is not None else 1.0
+    sd_u = float(np.std(data.group_predictor)) if data.group_predictor is not None else 1.0
+    location = Prior("Normal", mu=_round2(float(np.mean(y))), sigma=_round2(2.5 * sd_y))
+    return {
+        "alpha": location,
+        "mu_alpha": location,
+        "beta": Prior("Normal", mu=0, sigma=_round2(2.5 * sd_y / sd_x)),
+        "mu_beta": Prior("Normal", mu=0, sigma=_round2(2.5 * sd_y / sd_x)),
+        "gamma_alpha": Prior("Normal", mu=0, sigma=_round2(2.5 * sd_y / sd_u)),
+        "gamma_beta": Prior("Normal", mu=0, sigma=_round2(2.5 * sd_y / (sd_x * sd_u))),
+        "sigma_alpha": Prior("Exponential", lam=_round2(1 / sd_y)),
+        "sigma_beta": Prior("Exponential", lam=_round2(sd_x / sd_y)),
+        "rho": Prior("LKJCorr", eta=2),
+        "sigma": Prior("Exponential", lam=_round2(1 / sd_y)),
+        "nu": Prior("Gamma", alpha=2, beta=0.1),
+    }
+
+
+def resolve_priors(spec: ModelSpec, data: GroupedData) -> dict[str, Prior]:
+    """The prior of every parameter the model has: the spec's, else the data-scaled default."""
+    defaults = default_priors(data)
+    overrides = spec.prior_overrides
+    roles = spec.prior_roles(has_predictor=data.predictor is not None)
+    return {role: overrides.get(role, defaults[role]) for role in roles}
+
+
+def _check_compatible(spec: ModelSpec, data: GroupedData) -> None:
+    if not isinstance(spec, ModelSpec):
+        raise SpecificationError(f"expected a ModelSpec, got {type(spec).__name__}")
+    if not isinstance(data, GroupedData):
+        raise SpecificationError(
+            f"expected GroupedData (see GroupedData.from_frame), got {type(data).__name__}"
+        )
+    if spec.varies_slope and data.predictor is None:
+        raise SpecificationError(
+            f"varying={spec.varying!r} needs a predictor whose slope can vary, "
+            "but the data have none; pass predictor=... when loading them"
+        )
+    if spec.group_predictor and data.group_predictor is None:
+        raise SpecificationError(
+            "the spec uses a group-level predictor but the data have none; "
+            "pass group_predictor=... when loading them"
+        )
+    taken = {"obs_id", f"{data.group_name}_idx", *spec.prior_roles(), "z_alpha", "z_beta"}
+    for column in (data.outcome_name, data.predictor_name, data.group_predictor_name):
+        if column in taken:
+            raise SpecificationError(
+                f"column name {column!r} clashes with a model variable; rename the column"
+            )
+
+
+def build_model(spec: ModelSpec, data: GroupedData) -> pm.Model:
+    """Build the PyMC model a spec describes, on grouped data.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        Pooling, varying part, parameterisation, likelihood and priors.
+    data : GroupedData
+        The validated data; its column names name the data containers and dims.
+
+    Returns
+    -------
+    pymc.Model
+        With coords ``{group column: group names, "obs_id": ...}``, data containers for the
+        group index, the predictor and the group-level predictor (so new data can be set for
+        predictions), and the observed outcome named after its column.
+
+    Examples
+    --------
+    >>> from hbm_widgets import GroupedData, ModelSpec, load_radon
+    >>> data = GroupedData.from_frame(load_radon(), group="county", outcome="log_radon",
+    ...                               predictor="floor")
+    >>> model = build_model(ModelSpec(pooling="partial", varying="intercept"), data)
+    >>> sorted(v.name for v in model.free_RVs)
+    ['beta', 'mu_alpha', 'sigma', 'sigma_alpha', 'z_alpha']
+    """
+    _check_compatible(spec, data)
+    priors = resolve_priors(spec, data)
+    group = data.group_name
+    coords = {group: data.group_names.tolist(), "obs_id": np.arange(data.n_obs)}
+    if spec.correlated and spec.parameterization == "centered":
+        coords["coefficient"] = ["intercept", "slope"]
+
+    with pm.Model(coords=coords) as model:
+        group_idx = pm.Data(f"{group}_idx", data.group_idx, dims="obs_id")
+        x = None
+        if data.predictor is not None:
+            x = pm.Data(data.predictor_name, data.predictor, dims="obs_id")
+        u = None
+        if spec.group_predictor:
+            u = pm.Data(data.group_predictor_name, data.group_predictor, dims=group)
+
+        intercept, slope = _coefficients(spec, priors, group, u)
+        mu = intercept[group_idx] if spec.varies_intercept else intercept
+        if x is not None:
+            mu = mu + (slope[group_idx] if spec.varies_slope else slope) * x
+
+        sigma = priors["sigma"].create("sigma")
+        if spec.likelihood == "student_t":
+            nu = priors["nu"].create("nu")
+            pm.StudentT(
+                data.outcome_name, nu=nu, mu=mu, sigma=sigma, observed=data.outcome, dims="obs_id"
+            )
+        else:
+            pm.Normal(data.outcome_name, mu=mu, sigma=sigma, observed=data.outcome, dims="obs_id")
+    return model
+
+
+def _coefficients(spec: ModelSpec, priors: dict[str, Prior], group: str, u):
+    """Intercept and slope: scalars, or vectors over groups, as the spec says."""
+    if spec.pooling == "complete":
+        return priors["alpha"].create("alpha"), _shared_slope(priors)
+    if spec.pooling == "none":
+        alpha = (
+            priors["alpha"].create("alpha", dims=group)
+            if spec.varies_intercept
+            else priors["alpha"].create("alpha")
+        )
+        beta = priors["beta"].create("beta", dims=group) if spec.varies_slope else _shared_slope(priors)
+        return alpha, beta
+    if spec.correlated:
+        return _correlated_effects(spec, priors, group, u)
+    if spec.varying == "intercept":
+        alpha = _partially_pooled("alpha", spec, priors, group, u)
+        return alpha, _shared_slope(priors)
+    alpha = priors["alpha"].create("alpha")
+    return alpha, _partially_pooled("beta", spec, priors, group, u)
+
+
+def _shared_slope(priors: dict[str, Prior]):
+    return priors["beta"].create("beta") if "beta" in priors else None
+
+
+def _group_mean(name: str, priors: dict[str, Prior], u):
+    """mu_name (+ gamma_name * u_j): the centre the group coefficients are drawn around."""
+    mean = priors[f"mu_{name}"].create(f"mu_{name}")
+    if u is not None:
+        mean = mean + priors[f"gamma_{name}"].create(f"gamma_{name}") * u
+    return mean
+
+
+def _partially_pooled(name: str, spec: ModelSpec, priors: dict[str, Prior], group: str, u):
+    mean = _group_mean(name, priors, u)
+    scale = priors[f"sigma_{name}"].create(f"sigma_{name}")
+    if spec.parameterization == "centered":
+        return pm.Normal(name, mu=mean, sigma=scale, dims=group)
+    # Non-centred: sample standard-normal offsets and scale them, so the sampler does not
+    # have to explore the funnel between the group effects and their spread.
+    offset = pm.Normal(f"z_{name}", mu=0, sigma=1, dims=group)
+    return pm.Deterministic(name, mean + scale * offset, dims=group)
+
+
+def _correlated_effects(spec: ModelSpec, priors: dict[str, Prior], group: str, u):
+    """Intercepts and slopes drawn jointly: covariance = diag(sigma) R diag(sigma), R ~ LKJ."""
+    mean_alpha = _group_mean("alpha", priors, u)
+    mean_beta = _group_mean("beta", priors, u)
+    sigma_alpha = priors["sigma_alpha"].create("sigma_alpha")
+    sigma_beta = priors["sigma_beta"].create("sigma_beta")
+    # With two varying coefficients the LKJ correlation matrix has one free entry.
+    corr = pm.LKJCorr("corr", n=2, eta=priors["rho"].kwargs["eta"])
+    rho = pm.Deterministic("rho", corr[0])
+    n_groups = len(pm.modelcontext(None).coords[group])
+    if spec.parameterization == "centered":
+        # Cholesky factor of the 2 x 2 covariance matrix, written out.
+        chol = pt.stack(
+            [
+                pt.stack([sigma_alpha, pt.zeros_like(sigma_alpha)]),
+                pt.stack([sigma_beta * rho, sigma_beta * pt.sqrt(1 - rho**2)]),
+            ]
+        )
+        centre = pt.stack(
+            [mean_alpha * pt.ones(n_groups), mean_beta * pt.ones(n_groups)], axis=1
+        )
+        effects = pm.MvNormal("alpha_beta", mu=centre, chol=chol, dims=(group, "coefficient"))
+        alpha = pm.Deterministic("alpha", effects[:, 0], dims=group)
+        beta = pm.Deterministic("beta", effects[:, 1], dims=group)
+        return alpha, beta
+    z_alpha = pm.Normal("z_alpha", mu=0, sigma=1, dims=group)
+    z_beta = pm.Normal("z_beta", mu=0, sigma=1, dims=group)
+    alpha = pm.Deterministic("alpha", mean_alpha + sigma_alpha * z_alpha, dims=group)
+    beta = pm.Deterministic(
+        "beta", mean_beta + sigma_beta * (rho * z_alpha + pt.sqrt(1 - rho**2) * z_beta), dims=group
+    )
+    return alpha, beta
