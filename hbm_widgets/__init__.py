@@ -10,7 +10,13 @@ import warnings
 # ArviZ 0.2x announces its coming 1.0 refactor on import; a learner cannot act on it.
 warnings.filterwarnings("ignore", message="ArviZ is undergoing a major refactor")
 
-from hbm_widgets.conjugate import NormalPosterior, conjugate_normal_posterior  # noqa: E402
+from hbm_widgets.conjugate import (  # noqa: E402
+    NormalPosterior,
+    build_conjugate_model,
+    conjugate_curves,
+    conjugate_normal_posterior,
+    grid_posterior,
+)
 from hbm_widgets.data import (  # noqa: E402
     GroupedData,
     data_dir,
@@ -24,6 +30,7 @@ from hbm_widgets.errors import (  # noqa: E402
     SpecificationError,
     WorkbookInputError,
 )
+from hbm_widgets.exercises import check_exercise  # noqa: E402
 from hbm_widgets.models import build_model, default_priors, resolve_priors  # noqa: E402
 from hbm_widgets.priors import Prior  # noqa: E402
 from hbm_widgets.rendering import use_chart_renderer  # noqa: E402
@@ -33,6 +40,26 @@ from hbm_widgets.shrinkage import partial_pooling_estimate, shrinkage_factor  # 
 from hbm_widgets.spec import ModelDescription, ModelSpec  # noqa: E402
 
 __version__ = "0.1.0"
+
+# Charts and widgets load on first use, so that the core (and the report command) can be
+# imported without Altair or ipywidgets doing any work.
+_LAZY = {
+    "plot_conjugate_update": "hbm_widgets.charts",
+    "conjugate_explorer": "hbm_widgets.widgets",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'hbm_widgets' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_LAZY])
+
 
 __all__ = [
     "ConvergenceReport",
@@ -44,15 +71,21 @@ __all__ = [
     "Prior",
     "SpecificationError",
     "WorkbookInputError",
+    "build_conjugate_model",
     "build_model",
+    "check_exercise",
+    "conjugate_curves",
+    "conjugate_explorer",
     "conjugate_normal_posterior",
     "convergence_report",
     "data_dir",
     "default_priors",
+    "grid_posterior",
     "load_gcse",
     "load_grouped_csv",
     "load_radon",
     "partial_pooling_estimate",
+    "plot_conjugate_update",
     "record_results",
     "resolve_priors",
     "sample",

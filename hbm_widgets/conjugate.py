@@ -13,9 +13,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
+import pymc as pm
+from scipy import stats
+
 from hbm_widgets.errors import WorkbookInputError
 
-__all__ = ["NormalPosterior", "conjugate_normal_posterior"]
+__all__ = [
+    "NormalPosterior",
+    "build_conjugate_model",
+    "conjugate_curves",
+    "conjugate_normal_posterior",
+    "grid_posterior",
+]
 
 
 @dataclass(frozen=True)
@@ -84,3 +95,57 @@ def conjugate_normal_posterior(prior_mean, prior_sd, sigma, n, sample_mean) -> N
         sd=math.sqrt(1 / precision),
         data_weight=weight,
     )
+
+
+def conjugate_curves(
+    prior_mean, prior_sd, sigma, n, sample_mean, *, points: int = 400
+) -> pd.DataFrame:
+    """Prior, likelihood and posterior densities of the mean on a shared grid.
+
+    The likelihood is drawn as the density of ``N(sample_mean, sigma / sqrt(n))`` in the
+    mean, so that all three curves are on the same scale. Returns a tidy frame with columns
+    ``mean``, ``density`` and ``curve`` (``prior``, ``likelihood``, ``posterior``).
+    """
+    posterior = conjugate_normal_posterior(prior_mean, prior_sd, sigma, n, sample_mean)
+    curves = {
+        "prior": (float(prior_mean), float(prior_sd)),
+        "posterior": (posterior.mean, posterior.sd),
+    }
+    if int(n) > 0:
+        curves["likelihood"] = (float(sample_mean), float(sigma) / math.sqrt(int(n)))
+    finite = [(m, s) for m, s in curves.values() if math.isfinite(s)]
+    low = min(m - 4 * s for m, s in finite)
+    high = max(m + 4 * s for m, s in finite)
+    grid = np.linspace(low, high, points)
+    frames = [
+        pd.DataFrame({"mean": grid, "density": stats.norm(m, s).pdf(grid), "curve": name})
+        for name, (m, s) in curves.items()
+        if math.isfinite(s)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def grid_posterior(y, sigma, prior_mean, prior_sd, *, points: int = 2001) -> pd.DataFrame:
+    """Grid approximation of the same posterior: prior times likelihood, normalised.
+
+    The lesson's check on the closed form: evaluate the unnormalised log posterior on a fine
+    grid of candidate means and normalise it so that it sums to one.
+    Returns columns ``mean``, ``weight`` (summing to 1) and ``density``.
+    """
+    y = np.asarray(y, dtype=float)
+    posterior = conjugate_normal_posterior(prior_mean, prior_sd, sigma, len(y), y.mean())
+    grid = np.linspace(posterior.mean - 8 * posterior.sd, posterior.mean + 8 * posterior.sd, points)
+    log_prior = stats.norm(prior_mean, prior_sd).logpdf(grid) if math.isfinite(prior_sd) else 0.0
+    log_likelihood = stats.norm(grid[:, None], sigma).logpdf(y[None, :]).sum(axis=1)
+    log_unnormalised = log_prior + log_likelihood
+    weight = np.exp(log_unnormalised - log_unnormalised.max())
+    weight /= weight.sum()
+    return pd.DataFrame({"mean": grid, "weight": weight, "density": weight / (grid[1] - grid[0])})
+
+
+def build_conjugate_model(y, sigma, prior_mean, prior_sd) -> pm.Model:
+    """The same normal model in PyMC, so NUTS can be checked against the closed form."""
+    with pm.Model(coords={"obs_id": np.arange(len(y))}) as model:
+        mu = pm.Normal("mu", mu=prior_mean, sigma=prior_sd)
+        pm.Normal("y", mu=mu, sigma=sigma, observed=np.asarray(y, dtype=float), dims="obs_id")
+    return model

@@ -152,9 +152,7 @@ class GroupedData:
         (919, 85)
         """
         if not isinstance(df, pd.DataFrame):
-            raise DataValidationError(
-                f"expected a pandas DataFrame, got {type(df).__name__}"
-            )
+            raise DataValidationError(f"expected a pandas DataFrame, got {type(df).__name__}")
         if missing not in ("error", "drop"):
             raise DataValidationError(f"missing={missing!r} is not one of 'error', 'drop'")
         roles = {"group": group, "outcome": outcome}
@@ -169,9 +167,7 @@ class GroupedData:
                     f"{role} column {column!r} is not in the data; available columns: {available}"
                 )
         if len(set(roles.values())) < len(roles):
-            raise DataValidationError(
-                f"each role needs its own column, got {roles}"
-            )
+            raise DataValidationError(f"each role needs its own column, got {roles}")
 
         numeric_roles = {r: c for r, c in roles.items() if r != "group"}
         used = df[list(dict.fromkeys(roles.values()))].copy()
@@ -181,9 +177,7 @@ class GroupedData:
         incomplete = used.isna().any(axis=1)
         n_incomplete = int(incomplete.sum())
         if n_incomplete and missing == "error":
-            counts = ", ".join(
-                f"{c!r}: {int(n)}" for c, n in used.isna().sum().items() if n
-            )
+            counts = ", ".join(f"{c!r}: {int(n)}" for c, n in used.isna().sum().items() if n)
             raise DataValidationError(
                 f"{n_incomplete} of {len(used)} rows have missing values ({counts}); "
                 "pass missing='drop' to leave those rows out, or fill them in first"

@@ -23,7 +23,9 @@ def describe_spec(spec: ModelSpec, data=None) -> ModelDescription:
     has_x = data is None or data.predictor is not None
     group = data.group_name if data is not None else "group"
     x_name = (data.predictor_name if data is not None else None) or "the predictor"
-    u_name = (data.group_predictor_name if data is not None else None) or "the group-level predictor"
+    u_name = (
+        data.group_predictor_name if data is not None else None
+    ) or "the group-level predictor"
     y_name = data.outcome_name if data is not None else "the outcome"
 
     # Plain words.
@@ -34,33 +36,47 @@ def describe_spec(spec: ModelSpec, data=None) -> ModelDescription:
             f"for every {group}; which {group} an observation comes from is ignored."
         )
     elif spec.pooling == "none":
-        what = {"intercept": "its own intercept", "slope": "its own slope", "both": "its own intercept and slope"}[
-            spec.varying
-        ]
+        what = {
+            "intercept": "its own intercept",
+            "slope": "its own slope",
+            "both": "its own intercept and slope",
+        }[spec.varying]
         words.append(
             f"No pooling: each {group} gets {what}, estimated from that {group}'s data alone "
             "(no common distribution links them)."
         )
     else:
-        what = {"intercept": "intercept", "slope": "slope", "both": "intercept and slope"}[spec.varying]
+        what = {"intercept": "intercept", "slope": "slope", "both": "intercept and slope"}[
+            spec.varying
+        ]
         words.append(
             f"Partial pooling: each {group}'s {what} is drawn from a common normal distribution "
-            f"whose centre and spread are estimated, so {group} groups with little data borrow strength "
-            "from the rest."
+            f"whose centre and spread are estimated, so {group} groups with little data "
+            "borrow strength from the rest."
         )
         if spec.correlated:
-            words.append("Intercepts and slopes are drawn jointly, with an LKJ prior on their correlation.")
+            words.append(
+                "Intercepts and slopes are drawn jointly, with an LKJ prior on their correlation."
+            )
         if spec.group_predictor:
             words.append(f"The centre of that distribution moves with {u_name}.")
         words.append(
             "Group effects are written "
-            + ("non-centred (standardised offsets times the spread)." if spec.parameterization == "non_centered" else "centred (drawn directly around their mean).")
+            + (
+                "non-centred (standardised offsets times the spread)."
+                if spec.parameterization == "non_centered"
+                else "centred (drawn directly around their mean)."
+            )
         )
     if has_x and spec.pooling != "complete" and not spec.varies_slope:
         words.append(f"The slope on {x_name} is shared by every {group}.")
     words.append(
         f"{y_name.capitalize() if data is None else y_name} is modelled with a "
-        + ("Student-t likelihood (degrees of freedom estimated), which tolerates outliers." if spec.likelihood == "student_t" else "normal likelihood.")
+        + (
+            "Student-t likelihood (degrees of freedom estimated), which tolerates outliers."
+            if spec.likelihood == "student_t"
+            else "normal likelihood."
+        )
     )
 
     # LaTeX.
@@ -68,7 +84,11 @@ def describe_spec(spec: ModelSpec, data=None) -> ModelDescription:
     b = r"\beta_{j[i]}" if spec.varies_slope else r"\beta"
     mean = a + (f" + {b} x_i" if has_x else "")
     lines = [
-        (r"y_i &\sim \mathrm{StudentT}(\nu, \mu_i, \sigma)" if spec.likelihood == "student_t" else r"y_i &\sim \mathcal{N}(\mu_i, \sigma)"),
+        (
+            r"y_i &\sim \mathrm{StudentT}(\nu, \mu_i, \sigma)"
+            if spec.likelihood == "student_t"
+            else r"y_i &\sim \mathcal{N}(\mu_i, \sigma)"
+        ),
         rf"\mu_i &= {mean}",
     ]
     if spec.pooling == "partial":
@@ -82,11 +102,17 @@ def describe_spec(spec: ModelSpec, data=None) -> ModelDescription:
                 r"\quad S = \mathrm{diag}(\sigma_\alpha, \sigma_\beta)"
             )
             if nc:
-                lines.append(r"&\text{(written non-centred: } z_{\alpha j}, z_{\beta j} \sim \mathcal{N}(0, 1)\text{)}")
+                lines.append(
+                    r"&\text{(written non-centred: } z_{\alpha j}, z_{\beta j}"
+                    r" \sim \mathcal{N}(0, 1)\text{)}"
+                )
         else:
-            name, sym, u_term = ("alpha", r"\alpha", u_a) if spec.varying == "intercept" else ("beta", r"\beta", u_b)
+            sym, u_term = (r"\alpha", u_a) if spec.varying == "intercept" else (r"\beta", u_b)
             if nc:
-                lines.append(rf"{sym}_j &= \mu_{sym}{u_term} + \sigma_{sym} z_j, \quad z_j \sim \mathcal{{N}}(0, 1)")
+                lines.append(
+                    rf"{sym}_j &= \mu_{sym}{u_term} + \sigma_{sym} z_j,"
+                    r" \quad z_j \sim \mathcal{N}(0, 1)"
+                )
             else:
                 lines.append(rf"{sym}_j &\sim \mathcal{{N}}(\mu_{sym}{u_term}, \sigma_{sym})")
     priors = None
@@ -97,8 +123,13 @@ def describe_spec(spec: ModelSpec, data=None) -> ModelDescription:
     roles = spec.prior_roles(has_predictor=has_x)
     for role in roles:
         symbol = _LATEX_SYMBOL[role]
-        if spec.pooling == "none" and role in ("alpha", "beta") and (
-            (role == "alpha" and spec.varies_intercept) or (role == "beta" and spec.varies_slope)
+        if (
+            spec.pooling == "none"
+            and role in ("alpha", "beta")
+            and (
+                (role == "alpha" and spec.varies_intercept)
+                or (role == "beta" and spec.varies_slope)
+            )
         ):
             symbol += "_j"
         prior = priors[role] if priors else spec.prior_overrides.get(role)
@@ -111,7 +142,11 @@ def describe_spec(spec: ModelSpec, data=None) -> ModelDescription:
     else:
         set_here = spec.prior_overrides
         if set_here:
-            words.append("Priors set: " + "; ".join(f"{k} ~ {v}" for k, v in set_here.items()) + "; the rest are scaled to the data.")
+            words.append(
+                "Priors set: "
+                + "; ".join(f"{k} ~ {v}" for k, v in set_here.items())
+                + "; the rest are scaled to the data."
+            )
         else:
             words.append("Priors: weakly informative defaults scaled to the data.")
     return ModelDescription(text=" ".join(words), latex=latex)

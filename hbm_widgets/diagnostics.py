@@ -50,7 +50,7 @@ class ConvergenceReport:
 def convergence_report(idata: az.InferenceData, var_names=None) -> ConvergenceReport:
     """R-hat, bulk and tail ESS (worst over the variables) and divergences, from ArviZ."""
     posterior = idata.posterior
-    summary = az.summary(idata, var_names=var_names, kind="diagnostics")
+    summary = az.summary(idata, var_names=var_names, kind="diagnostics", round_to="none")
     divergences = 0
     if "sample_stats" in idata and "diverging" in idata.sample_stats:
         divergences = int(idata.sample_stats["diverging"].sum())

@@ -153,7 +153,11 @@ def _coefficients(spec: ModelSpec, priors: dict[str, Prior], group: str, u):
             if spec.varies_intercept
             else priors["alpha"].create("alpha")
         )
-        beta = priors["beta"].create("beta", dims=group) if spec.varies_slope else _shared_slope(priors)
+        beta = (
+            priors["beta"].create("beta", dims=group)
+            if spec.varies_slope
+            else _shared_slope(priors)
+        )
         return alpha, beta
     if spec.correlated:
         return _correlated_effects(spec, priors, group, u)

@@ -152,7 +152,9 @@ class ModelSpec:
         if self.pooling == "complete":
             return "complete pooling"
         what = {"intercept": "intercept", "slope": "slope", "both": "intercept and slope"}
-        label = f"{'no' if self.pooling == 'none' else 'partial'} pooling, varying {what[self.varying]}"
+        label = (
+            f"{'no' if self.pooling == 'none' else 'partial'} pooling, varying {what[self.varying]}"
+        )
         if self.group_predictor:
             label += ", group predictor"
         return label
@@ -167,7 +169,9 @@ class ModelSpec:
             roles.append("alpha")
         if has_predictor or self.varies_slope:
             if self.varies_slope and partial:
-                roles += ["mu_beta", "sigma_beta"] + (["gamma_beta"] if self.group_predictor else [])
+                roles += ["mu_beta", "sigma_beta"] + (
+                    ["gamma_beta"] if self.group_predictor else []
+                )
             else:
                 roles.append("beta")
         if self.correlated:
@@ -191,8 +195,7 @@ class ModelSpec:
 def _check_prior(name: str, prior: Prior) -> None:
     if name not in PRIOR_ROLES:
         raise SpecificationError(
-            f"no parameter called {name!r} takes a prior; expected one of: "
-            f"{', '.join(PRIOR_ROLES)}"
+            f"no parameter called {name!r} takes a prior; expected one of: {', '.join(PRIOR_ROLES)}"
         )
     if not isinstance(prior, Prior):
         raise SpecificationError(

@@ -63,7 +63,9 @@ def test_shrinkage_bad_input(kwargs, message):
 
 
 def test_conjugate_posterior_closed_form():
-    post = conjugate_normal_posterior(prior_mean=1.0, prior_sd=2.0, sigma=3.0, n=10, sample_mean=4.0)
+    post = conjugate_normal_posterior(
+        prior_mean=1.0, prior_sd=2.0, sigma=3.0, n=10, sample_mean=4.0
+    )
     precision = 10 / 9 + 1 / 4
     assert post.sd == pytest.approx(precision**-0.5)
     assert post.mean == pytest.approx((10 / 9 * 4.0 + 1 / 4 * 1.0) / precision)

@@ -76,7 +76,9 @@ def test_load_grouped_csv_reads_a_users_file(tmp_path):
 
 def test_missing_values_dropped_only_when_asked():
     gcse = hbm.load_gcse()
-    with pytest.raises(DataValidationError, match=r"180 of 1905 rows have missing values.*'course': 180"):
+    with pytest.raises(
+        DataValidationError, match=r"180 of 1905 rows have missing values.*'course': 180"
+    ):
         GroupedData.from_frame(gcse, group="school", outcome="course", predictor="female")
     data = GroupedData.from_frame(
         gcse, group="school", outcome="course", predictor="female", missing="drop"
@@ -100,10 +102,19 @@ def frame():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"group": "g", "outcome": "score"}, r"outcome column 'score' is not in the data; available columns: g, y"),
+        (
+            {"group": "g", "outcome": "score"},
+            r"outcome column 'score' is not in the data; available columns: g, y",
+        ),
         ({"group": "team", "outcome": "y"}, r"group column 'team' is not in the data"),
-        ({"group": "g", "outcome": "y", "predictor": "z"}, r"predictor column 'z' is not in the data"),
-        ({"group": "g", "outcome": "word"}, r"outcome column 'word' must be numeric, but it holds 'p'"),
+        (
+            {"group": "g", "outcome": "y", "predictor": "z"},
+            r"predictor column 'z' is not in the data",
+        ),
+        (
+            {"group": "g", "outcome": "word"},
+            r"outcome column 'word' must be numeric, but it holds 'p'",
+        ),
         ({"group": "g", "outcome": "y", "missing": "impute"}, r"missing='impute' is not one of"),
         ({"group": "g", "outcome": "y", "predictor": "y"}, r"each role needs its own column"),
     ],
@@ -115,19 +126,27 @@ def test_bad_columns_are_named(frame, kwargs, message):
 
 def test_nan_in_outcome_without_a_policy(frame):
     frame.loc[2, "y"] = np.nan
-    with pytest.raises(DataValidationError, match=r"1 of 5 rows have missing values \('y': 1\); pass missing='drop'"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"1 of 5 rows have missing values \('y': 1\); pass missing='drop'",
+    ):
         GroupedData.from_frame(frame, group="g", outcome="y")
 
 
 def test_a_single_group_is_refused(frame):
     frame["g"] = "only"
-    with pytest.raises(DataValidationError, match=r"group column 'g' has 1 distinct value\(s\) \(only\); .* at least two groups"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"group column 'g' has 1 distinct value\(s\) \(only\); .* at least two groups",
+    ):
         GroupedData.from_frame(frame, group="g", outcome="y")
 
 
 def test_a_constant_predictor_is_refused(frame):
     frame["x"] = 1.0
-    with pytest.raises(DataValidationError, match=r"predictor column 'x' has no variance \(every value is 1\)"):
+    with pytest.raises(
+        DataValidationError, match=r"predictor column 'x' has no variance \(every value is 1\)"
+    ):
         GroupedData.from_frame(frame, group="g", outcome="y", predictor="x")
 
 

@@ -30,14 +30,18 @@ def test_radon_floor_effect_agrees_with_mixedlm(radon_frame, radon_partial_pooli
     assert float(beta.mean()) < 0
     assert abs(float(beta.mean()) - mixed.fe_params["floor"]) < 2 * float(beta.std())
     county_sd = radon_partial_pooling_idata.posterior["sigma_alpha"]
-    assert abs(float(county_sd.mean()) - np.sqrt(mixed.cov_re.iloc[0, 0])) < 2 * float(county_sd.std())
+    assert abs(float(county_sd.mean()) - np.sqrt(mixed.cov_re.iloc[0, 0])) < 2 * float(
+        county_sd.std()
+    )
 
 
 def test_convergence_report_flags_problems(radon_partial_pooling_idata):
     report = hbm.convergence_report(radon_partial_pooling_idata, var_names=["beta", "sigma_alpha"])
     assert report.ok and report.warnings() == []
     assert report.chains == 4 and report.draws == 500
-    bad = hbm.ConvergenceReport(max_rhat=1.05, min_ess_bulk=100, min_ess_tail=500, divergences=3, draws=10, chains=2)
+    bad = hbm.ConvergenceReport(
+        max_rhat=1.05, min_ess_bulk=100, min_ess_tail=500, divergences=3, draws=10, chains=2
+    )
     assert not bad.ok
     assert bad.warnings() == [
         "max R-hat is 1.050 (should be below 1.01)",
@@ -50,5 +54,7 @@ def test_sample_refuses_bad_settings(radon_data):
     model = hbm.build_model(hbm.ModelSpec(pooling="complete"), radon_data)
     with pytest.raises(hbm.WorkbookInputError, match="draws must be a whole number >= 1, got 0"):
         hbm.sample(model, draws=0, random_seed=1)
-    with pytest.raises(hbm.WorkbookInputError, match="target_accept must be between 0 and 1, got 1.5"):
+    with pytest.raises(
+        hbm.WorkbookInputError, match=r"target_accept must be between 0 and 1, got 1\.5"
+    ):
         hbm.sample(model, target_accept=1.5, random_seed=1)

@@ -82,11 +82,16 @@ def expected_free_variables(spec: ModelSpec) -> dict[str, tuple]:
     return free
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.label}-{s.parameterization}-{s.likelihood}")
+@pytest.mark.parametrize(
+    "spec", SPECS, ids=lambda s: f"{s.label}-{s.parameterization}-{s.likelihood}"
+)
 def test_graph_matches_spec(spec, small_data):
     model = build_model(spec, small_data)
     expected = expected_free_variables(spec)
-    free = {rv.name: tuple(model.named_vars_to_dims.get(rv.name, (None,) * rv.ndim)) for rv in model.free_RVs}
+    free = {
+        rv.name: tuple(model.named_vars_to_dims.get(rv.name, (None,) * rv.ndim))
+        for rv in model.free_RVs
+    }
     assert free == expected
 
     # The log density is finite at the initial point.
@@ -120,14 +125,19 @@ def test_data_containers_are_named_after_columns(radon_data):
     assert "gamma_alpha" in model.named_vars
     # Predictions use new data: set it and the observed shape follows.
     with model:
-        pm.set_data({"county_idx": np.array([0, 1]), "floor": np.array([0.0, 1.0])}, coords={"obs_id": [0, 1]})
+        pm.set_data(
+            {"county_idx": np.array([0, 1]), "floor": np.array([0.0, 1.0])},
+            coords={"obs_id": [0, 1]},
+        )
     assert model["log_radon"].eval().shape == (2,)
 
 
 def test_non_centred_offsets_reproduce_group_effects(small_data):
     model = build_model(ModelSpec(varying="intercept"), small_data)
     z = np.linspace(-1, 1, small_data.n_groups)
-    alpha = model["alpha"].eval({model["z_alpha"]: z, model["mu_alpha"]: 2.0, model["sigma_alpha"]: 0.5})
+    alpha = model["alpha"].eval(
+        {model["z_alpha"]: z, model["mu_alpha"]: 2.0, model["sigma_alpha"]: 0.5}
+    )
     np.testing.assert_allclose(alpha, 2.0 + 0.5 * z)
 
 
@@ -174,8 +184,12 @@ def test_varying_slope_needs_a_predictor(small_data):
 
 
 def test_group_predictor_needs_one_in_the_data(small_data):
-    no_u = GroupedData.from_frame(small_data.frame, group="classroom", outcome="score", predictor="x")
-    with pytest.raises(SpecificationError, match=r"uses a group-level predictor but the data have none"):
+    no_u = GroupedData.from_frame(
+        small_data.frame, group="classroom", outcome="score", predictor="x"
+    )
+    with pytest.raises(
+        SpecificationError, match=r"uses a group-level predictor but the data have none"
+    ):
         build_model(ModelSpec(group_predictor=True), no_u)
 
 

@@ -24,14 +24,22 @@ def test_prior_is_a_value():
 @pytest.mark.parametrize(
     ("args", "kwargs", "message"),
     [
-        (("Normall",), {"mu": 0, "sigma": 1}, r"unknown distribution 'Normall'; expected one of: Normal,"),
+        (
+            ("Normall",),
+            {"mu": 0, "sigma": 1},
+            r"unknown distribution 'Normall'; expected one of: Normal,",
+        ),
         (("Normal",), {"mu": 0, "sd": 1}, r"Normal has no parameter 'sd'; it takes mu, sigma"),
         (("Normal",), {"mu": 0}, r"Normal needs a value for 'sigma'"),
         (("HalfNormal",), {"sigma": 0}, r"HalfNormal's sigma must be positive, got 0"),
         (("Exponential",), {"lam": -2}, r"Exponential's lam must be positive, got -2"),
         (("Normal",), {"mu": "zero", "sigma": 1}, r"Normal's mu must be a number, got 'zero'"),
         (("Normal",), {"mu": float("nan"), "sigma": 1}, r"Normal's mu must be finite"),
-        (("Uniform",), {"lower": 2, "upper": 1}, r"Uniform needs lower < upper, got lower=2, upper=1"),
+        (
+            ("Uniform",),
+            {"lower": 2, "upper": 1},
+            r"Uniform needs lower < upper, got lower=2, upper=1",
+        ),
     ],
 )
 def test_bad_priors_are_refused_with_the_value(args, kwargs, message):
@@ -55,14 +63,29 @@ def test_spec_defaults_and_immutability():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"pooling": "partial_pooling"}, r"unknown pooling 'partial_pooling'; expected one of: complete, none, partial"),
-        ({"varying": "intercepts"}, r"unknown varying 'intercepts'; expected one of: intercept, slope, both"),
+        (
+            {"pooling": "partial_pooling"},
+            r"unknown pooling 'partial_pooling'; expected one of: complete, none, partial",
+        ),
+        (
+            {"varying": "intercepts"},
+            r"unknown varying 'intercepts'; expected one of: intercept, slope, both",
+        ),
         ({"parameterization": "noncentered"}, r"unknown parameterization 'noncentered'"),
         ({"likelihood": "t"}, r"unknown likelihood 't'; expected one of: normal, student_t"),
-        ({"pooling": "none", "group_predictor": True}, r"group-level predictor needs pooling='partial', got pooling='none'"),
+        (
+            {"pooling": "none", "group_predictor": True},
+            r"group-level predictor needs pooling='partial', got pooling='none'",
+        ),
         ({"group_predictor": "yes"}, r"group_predictor must be True or False, got 'yes'"),
-        ({"priors": {"sigma_county": Prior("HalfNormal", sigma=1)}}, r"no parameter called 'sigma_county' takes a prior"),
-        ({"priors": {"sigma": Prior("Normal", mu=0, sigma=1)}}, r"'sigma' is a scale and needs a prior on positive values"),
+        (
+            {"priors": {"sigma_county": Prior("HalfNormal", sigma=1)}},
+            r"no parameter called 'sigma_county' takes a prior",
+        ),
+        (
+            {"priors": {"sigma": Prior("Normal", mu=0, sigma=1)}},
+            r"'sigma' is a scale and needs a prior on positive values",
+        ),
         ({"priors": {"rho": Prior("Normal", mu=0, sigma=1)}}, r"'rho' needs an LKJCorr prior"),
         ({"priors": {"alpha": 3}}, r"the prior for 'alpha' must be a Prior"),
     ],
@@ -80,7 +103,10 @@ def test_priors_are_stored_as_a_hashable_mapping():
     assert spec != changed
     assert hash(changed) == hash(
         ModelSpec(
-            priors={"mu_alpha": Prior("Normal", mu=1, sigma=2), "sigma": Prior("HalfNormal", sigma=1)}
+            priors={
+                "mu_alpha": Prior("Normal", mu=1, sigma=2),
+                "sigma": Prior("HalfNormal", sigma=1),
+            }
         )
     )
 
@@ -97,7 +123,10 @@ def test_spec_replace_is_validated():
         (ModelSpec(pooling="complete"), ["alpha", "beta", "sigma"]),
         (ModelSpec(pooling="none", varying="both"), ["alpha", "beta", "sigma"]),
         (ModelSpec(varying="intercept"), ["mu_alpha", "sigma_alpha", "beta", "sigma"]),
-        (ModelSpec(varying="slope", group_predictor=True), ["alpha", "mu_beta", "sigma_beta", "gamma_beta", "sigma"]),
+        (
+            ModelSpec(varying="slope", group_predictor=True),
+            ["alpha", "mu_beta", "sigma_beta", "gamma_beta", "sigma"],
+        ),
         (
             ModelSpec(varying="both", likelihood="student_t"),
             ["mu_alpha", "sigma_alpha", "mu_beta", "sigma_beta", "rho", "sigma", "nu"],

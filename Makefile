@@ -1,0 +1,44 @@
+# The workbook's two commands: `make lab` and `make test`. Both create .venv with the
+# machine's python3 and pip, and reinstall only when pyproject.toml has changed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# JupyterLab refuses to run as root unless told it may.
+ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+# Chapters whose marked cells nbval re-checks (those that run in seconds at their defaults).
+NBVAL_NOTEBOOKS := notebooks/01-bayes-rule.ipynb
+
+.PHONY: lab test lint format notebooks clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --no-browser \
+		--ServerApp.default_url=/lab/tree/01-bayes-rule.ipynb $(ROOT_FLAG)
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest tests $(NBVAL_NOTEBOOKS) \
+		--nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg --durations=10
+
+lint: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Re-execute the chapters in place at their default parameters, refreshing stored outputs
+# (charts as SVG, so they show on a page that runs no JavaScript).
+notebooks: $(STAMP)
+	HBM_CHART_RENDERER=svg $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.timeout=1800 notebooks/[0-9][0-9]-*.ipynb
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,78 @@
+"""Checks for the chapters' exercises: right, close, or wrong with a hint.
+
+Each chapter has a module ``chNN.py`` that registers its checks with :func:`exercise`.
+A check never prints the answer; it compares and says how far off the attempt is.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from hbm_widgets.errors import WorkbookInputError
+
+__all__ = ["Feedback", "check_exercise", "close_to", "exercise"]
+
+Verdict = Literal["right", "close", "wrong"]
+_REGISTRY: dict[tuple[str, int], Callable[[object], Feedback]] = {}
+
+
+@dataclass(frozen=True)
+class Feedback:
+    verdict: Verdict
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.verdict}: {self.message}"
+
+    def _repr_html_(self) -> str:
+        colour = {"right": "#1b7837", "close": "#b35806", "wrong": "#b00020"}[self.verdict]
+        return (
+            f'<div style="color:{colour}"><b>{self.verdict.capitalize()}.</b> '
+            f"{html.escape(self.message)}</div>"
+        )
+
+
+def exercise(chapter: str, number: int):
+    """Register a check: ``@exercise("01", 1) def check(answer) -> Feedback``."""
+
+    def register(check):
+        _REGISTRY[(chapter, number)] = check
+        return check
+
+    return register
+
+
+def close_to(answer, target: float, *, right: float, close: float, hint: str) -> Feedback:
+    """Compare a number with the target within absolute tolerances."""
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return Feedback("wrong", f"expected a number, got {answer!r}. {hint}")
+    if not math.isfinite(value):
+        return Feedback("wrong", f"expected a finite number, got {value}. {hint}")
+    gap = abs(value - target)
+    if gap <= right:
+        return Feedback("right", "well done.")
+    if gap <= close:
+        return Feedback("close", f"nearly: check your rounding or one step of the working. {hint}")
+    return Feedback("wrong", hint)
+
+
+def check_exercise(chapter: str, number: int, answer) -> Feedback:
+    """Check an answer to exercise ``number`` of ``chapter`` (``"01-bayes-rule"`` or ``"01"``)."""
+    key = str(chapter)[:2]
+    try:
+        importlib.import_module(f"hbm_widgets.exercises.ch{key}")
+    except ModuleNotFoundError:
+        raise WorkbookInputError(f"chapter {chapter!r} has no exercises") from None
+    if (key, number) not in _REGISTRY:
+        numbers = sorted(n for c, n in _REGISTRY if c == key)
+        raise WorkbookInputError(
+            f"chapter {chapter!r} has no exercise {number!r}; its exercises are {numbers}"
+        )
+    return _REGISTRY[(key, number)](answer)

