@@ -41,26 +41,7 @@ from hbm_widgets.spec import ModelDescription, ModelSpec  # noqa: E402
 
 __version__ = "0.1.0"
 
-# Charts and widgets load on first use, so that the core (and the report command) can be
-# imported without Altair or ipywidgets doing any work.
-_LAZY = {
-    "plot_conjugate_update": "hbm_widgets.charts",
-    "conjugate_explorer": "hbm_widgets.widgets",
-}
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'hbm_widgets' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted([*globals(), *_LAZY])
-
-
+# The core's public names; charts and widgets are added below, on first use.
 __all__ = [
     "ConvergenceReport",
     "DataValidationError",
@@ -75,7 +56,6 @@ __all__ = [
     "build_model",
     "check_exercise",
     "conjugate_curves",
-    "conjugate_explorer",
     "conjugate_normal_posterior",
     "convergence_report",
     "data_dir",
@@ -85,10 +65,47 @@ __all__ = [
     "load_grouped_csv",
     "load_radon",
     "partial_pooling_estimate",
-    "plot_conjugate_update",
     "record_results",
     "resolve_priors",
     "sample",
     "shrinkage_factor",
     "use_chart_renderer",
 ]
+
+# Charts and widgets load on first use, so that the core (and the report command) can be
+# imported without Altair or ipywidgets doing any work. Every public name a module of
+# `hbm_widgets.charts` or `hbm_widgets.widgets` lists in its `__all__` is found here.
+_LAZY_PACKAGES = ("hbm_widgets.charts", "hbm_widgets.widgets")
+_lazy_names: dict[str, str] | None = None
+
+
+def _lazy_table() -> dict[str, str]:
+    global _lazy_names
+    if _lazy_names is None:
+        import importlib
+        import pkgutil
+
+        table = {}
+        for package_name in _LAZY_PACKAGES:
+            package = importlib.import_module(package_name)
+            for info in pkgutil.iter_modules(package.__path__):
+                module_name = f"{package_name}.{info.name}"
+                for name in getattr(importlib.import_module(module_name), "__all__", ()):
+                    table.setdefault(name, module_name)
+        _lazy_names = table
+    return _lazy_names
+
+
+def __getattr__(name):
+    if name.startswith("_"):
+        raise AttributeError(name)
+    table = _lazy_table()
+    if name in table:
+        import importlib
+
+        return getattr(importlib.import_module(table[name]), name)
+    raise AttributeError(f"module 'hbm_widgets' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_lazy_table()])

@@ -10,7 +10,7 @@ from IPython.display import clear_output, display
 
 from hbm_widgets.errors import WorkbookInputError
 
-__all__ = ["Explorer"]
+__all__: list[str] = []  # a base class, not part of the public API
 
 
 class Explorer(widgets.VBox):
