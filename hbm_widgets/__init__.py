@@ -31,7 +31,17 @@ from hbm_widgets.errors import (  # noqa: E402
     WorkbookInputError,
 )
 from hbm_widgets.exercises import check_exercise  # noqa: E402
-from hbm_widgets.models import build_model, default_priors, resolve_priors  # noqa: E402
+from hbm_widgets.models import (  # noqa: E402
+    build_model,
+    check_compatible,
+    default_priors,
+    resolve_priors,
+)
+from hbm_widgets.prior_checks import (  # noqa: E402
+    PriorPredictiveSummary,
+    prior_density,
+    prior_predictive_summary,
+)
 from hbm_widgets.priors import Prior  # noqa: E402
 from hbm_widgets.rendering import use_chart_renderer  # noqa: E402
 from hbm_widgets.results import record_results  # noqa: E402
@@ -50,10 +60,12 @@ __all__ = [
     "ModelSpec",
     "NormalPosterior",
     "Prior",
+    "PriorPredictiveSummary",
     "SpecificationError",
     "WorkbookInputError",
     "build_conjugate_model",
     "build_model",
+    "check_compatible",
     "check_exercise",
     "conjugate_curves",
     "conjugate_normal_posterior",
@@ -65,6 +77,8 @@ __all__ = [
     "load_grouped_csv",
     "load_radon",
     "partial_pooling_estimate",
+    "prior_density",
+    "prior_predictive_summary",
     "record_results",
     "resolve_priors",
     "sample",

@@ -16,7 +16,7 @@ from hbm_widgets.errors import SpecificationError
 from hbm_widgets.priors import Prior
 from hbm_widgets.spec import ModelSpec
 
-__all__ = ["build_model", "default_priors", "resolve_priors"]
+__all__ = ["build_model", "check_compatible", "default_priors", "resolve_priors"]
 
 
 def _round2(value: float) -> float:
@@ -62,7 +62,8 @@ def resolve_priors(spec: ModelSpec, data: GroupedData) -> dict[str, Prior]:
     return {role: overrides.get(role, defaults[role]) for role in roles}
 
 
-def _check_compatible(spec: ModelSpec, data: GroupedData) -> None:
+def check_compatible(spec: ModelSpec, data: GroupedData) -> None:
+    """Raise a SpecificationError when the data cannot support the spec (e.g. no predictor)."""
     if not isinstance(spec, ModelSpec):
         raise SpecificationError(f"expected a ModelSpec, got {type(spec).__name__}")
     if not isinstance(data, GroupedData):
@@ -113,7 +114,7 @@ def build_model(spec: ModelSpec, data: GroupedData) -> pm.Model:
     >>> sorted(v.name for v in model.free_RVs)
     ['beta', 'mu_alpha', 'sigma', 'sigma_alpha', 'z_alpha']
     """
-    _check_compatible(spec, data)
+    check_compatible(spec, data)
     priors = resolve_priors(spec, data)
     group = data.group_name
     coords = {group: data.group_names.tolist(), "obs_id": np.arange(data.n_obs)}
