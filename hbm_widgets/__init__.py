@@ -31,12 +31,24 @@ from hbm_widgets.errors import (  # noqa: E402
     WorkbookInputError,
 )
 from hbm_widgets.exercises import check_exercise  # noqa: E402
+from hbm_widgets.mcmc import (  # noqa: E402
+    MetropolisResult,
+    chains_to_idata,
+    histogram_frame,
+    log_log_slope,
+    metropolis_hastings,
+    monte_carlo_errors,
+    normal_density_frame,
+    normal_mean_log_posterior,
+    trace_frame,
+)
 from hbm_widgets.models import (  # noqa: E402
     build_model,
     check_compatible,
     default_priors,
     resolve_priors,
 )
+from hbm_widgets.pooling_estimates import moment_estimates, pooling_estimates  # noqa: E402
 from hbm_widgets.prior_checks import (  # noqa: E402
     PriorPredictiveSummary,
     prior_density,
@@ -56,6 +68,7 @@ __all__ = [
     "ConvergenceReport",
     "DataValidationError",
     "GroupedData",
+    "MetropolisResult",
     "ModelDescription",
     "ModelSpec",
     "NormalPosterior",
@@ -65,6 +78,7 @@ __all__ = [
     "WorkbookInputError",
     "build_conjugate_model",
     "build_model",
+    "chains_to_idata",
     "check_compatible",
     "check_exercise",
     "conjugate_curves",
@@ -73,16 +87,25 @@ __all__ = [
     "data_dir",
     "default_priors",
     "grid_posterior",
+    "histogram_frame",
     "load_gcse",
     "load_grouped_csv",
     "load_radon",
+    "log_log_slope",
+    "metropolis_hastings",
+    "moment_estimates",
+    "monte_carlo_errors",
+    "normal_density_frame",
+    "normal_mean_log_posterior",
     "partial_pooling_estimate",
+    "pooling_estimates",
     "prior_density",
     "prior_predictive_summary",
     "record_results",
     "resolve_priors",
     "sample",
     "shrinkage_factor",
+    "trace_frame",
     "use_chart_renderer",
 ]
 
