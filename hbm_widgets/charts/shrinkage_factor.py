@@ -39,8 +39,10 @@ def plot_shrinkage_factor(
         ),
     )
     curve = base.mark_line(color="#bdbdbd", strokeWidth=1.5)
-    points = base.mark_point(filled=True, size=40).encode(
-        color=alt.Color(
+    # Coloured through `fill`, as in `plot_shrinkage_arrows`, so that the two charts side by
+    # side share one legend.
+    points = base.mark_point(filled=True, size=40, strokeOpacity=0).encode(
+        fill=alt.Fill(
             "n:Q", title="group size n", scale=alt.Scale(type="log", scheme="viridis", reverse=True)
         ),
         tooltip=[
