@@ -56,6 +56,18 @@ from hbm_widgets.prior_checks import (  # noqa: E402
 )
 from hbm_widgets.priors import Prior  # noqa: E402
 from hbm_widgets.rendering import use_chart_renderer  # noqa: E402
+from hbm_widgets.report_analysis import (  # noqa: E402
+    POOLING_STRATEGIES,
+    convergence_table,
+    fit_problems,
+    group_coefficient_estimates,
+    grouped_data_overview,
+    pooling_strategy_specs,
+    posterior_parameter_table,
+    posterior_shrinkage_table,
+    predict_new_group,
+    warning_box_html,
+)
 from hbm_widgets.results import record_results  # noqa: E402
 from hbm_widgets.sampling import sample  # noqa: E402
 from hbm_widgets.shrinkage import partial_pooling_estimate, shrinkage_factor  # noqa: E402
@@ -65,6 +77,7 @@ __version__ = "0.1.0"
 
 # The core's public names; charts and widgets are added below, on first use.
 __all__ = [
+    "POOLING_STRATEGIES",
     "ConvergenceReport",
     "DataValidationError",
     "GroupedData",
@@ -84,9 +97,13 @@ __all__ = [
     "conjugate_curves",
     "conjugate_normal_posterior",
     "convergence_report",
+    "convergence_table",
     "data_dir",
     "default_priors",
+    "fit_problems",
     "grid_posterior",
+    "group_coefficient_estimates",
+    "grouped_data_overview",
     "histogram_frame",
     "load_gcse",
     "load_grouped_csv",
@@ -99,6 +116,10 @@ __all__ = [
     "normal_mean_log_posterior",
     "partial_pooling_estimate",
     "pooling_estimates",
+    "pooling_strategy_specs",
+    "posterior_parameter_table",
+    "posterior_shrinkage_table",
+    "predict_new_group",
     "prior_density",
     "prior_predictive_summary",
     "record_results",
@@ -107,6 +128,7 @@ __all__ = [
     "shrinkage_factor",
     "trace_frame",
     "use_chart_renderer",
+    "warning_box_html",
 ]
 
 # Charts and widgets load on first use, so that the core (and the report command) can be
