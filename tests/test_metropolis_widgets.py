@@ -135,3 +135,19 @@ def test_a_start_far_out_is_forgotten_after_warmup(no_display):
     explorer.controls["warmup"].value = 1000
     assert abs(explorer.gap) < abs(with_start - explorer.exact.mean)
     assert abs(explorer.gap) < 4 * explorer.mcse
+
+
+def test_exercise_checks_of_chapter_02_never_reveal_the_answer():
+    assert hbm.check_exercise("02-monte-carlo-and-mcmc", 1, 4045).verdict == "right"
+    assert hbm.check_exercise("02", 1, 3900).verdict == "close"
+    wrong = hbm.check_exercise("02", 1, 100)
+    assert wrong.verdict == "wrong" and "4045" not in wrong.message
+    assert hbm.check_exercise("02", 2, 0.477).verdict == "right"
+    assert hbm.check_exercise("02", 2, 0.46).verdict == "close"
+    wrong = hbm.check_exercise("02", 2, 0.2)
+    assert wrong.verdict == "wrong" and "0.47" not in wrong.message and "0.48" not in wrong.message
+    assert "between 0 and 1" in hbm.check_exercise("02", 2, 1.4).message
+    assert hbm.check_exercise("02", 3, 0.1006).verdict == "right"
+    naive = hbm.check_exercise("02", 3, 3.18 / 4000**0.5)
+    assert naive.verdict == "wrong" and "effective sample size" in naive.message
+    assert hbm.check_exercise("02", 3, "small").verdict == "wrong"

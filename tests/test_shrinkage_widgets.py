@@ -142,3 +142,21 @@ def test_explorer_accepts_any_grouped_data(no_display):
     np.testing.assert_allclose(explorer.estimates["partial_pooling"], [2.5, 3 + (8 - 3) / 3])
     arrows = explorer.chart.to_dict()["hconcat"][0]
     assert arrows["layer"][0]["encoding"]["y"]["title"] == "class (sorted by its own mean)"
+
+
+def test_exercise_checks_of_chapter_03_never_reveal_the_answer():
+    b = float(hbm.shrinkage_factor(13.8, 8.9, 5))
+    assert hbm.check_exercise("03-shrinkage-and-pooling", 1, round(b, 3)).verdict == "right"
+    assert hbm.check_exercise("03", 1, b + 0.02).verdict == "close"
+    wrong = hbm.check_exercise("03", 1, 0.9)
+    assert wrong.verdict == "wrong" and f"{b:.2f}" not in wrong.message
+    assert "between 0 and 1" in hbm.check_exercise("03", 1, 2.0).message
+    estimate = (1 - b) * 80.7 + b * 73.7
+    assert hbm.check_exercise("03", 2, round(estimate, 2)).verdict == "right"
+    assert hbm.check_exercise("03", 2, estimate - 0.3).verdict == "close"
+    assert "between the school's own mean and μ" in hbm.check_exercise("03", 2, 85.0).message
+    smallest = next(n for n in range(1, 100) if hbm.shrinkage_factor(13.8, 8.9, n) < 0.1)
+    assert hbm.check_exercise("03", 3, smallest).verdict == "right"
+    assert hbm.check_exercise("03", 3, smallest - 1).verdict == "close"
+    assert hbm.check_exercise("03", 3, smallest + 10).verdict == "wrong"
+    assert hbm.check_exercise("03", 3, 21.5).verdict == "wrong"
