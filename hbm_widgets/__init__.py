@@ -17,6 +17,12 @@ from hbm_widgets.conjugate import (  # noqa: E402
     conjugate_normal_posterior,
     grid_posterior,
 )
+from hbm_widgets.crossval import (  # noqa: E402
+    CrossValidation,
+    cross_validate,
+    stratified_folds,
+    training_data,
+)
 from hbm_widgets.data import (  # noqa: E402
     GroupedData,
     data_dir,
@@ -31,6 +37,13 @@ from hbm_widgets.errors import (  # noqa: E402
     WorkbookInputError,
 )
 from hbm_widgets.exercises import check_exercise  # noqa: E402
+from hbm_widgets.group_estimates import (  # noqa: E402
+    group_estimates,
+    group_predictor_line,
+    group_size_table,
+    least_squares_intercepts,
+    population_summary,
+)
 from hbm_widgets.mcmc import (  # noqa: E402
     MetropolisResult,
     chains_to_idata,
@@ -42,13 +55,28 @@ from hbm_widgets.mcmc import (  # noqa: E402
     normal_mean_log_posterior,
     trace_frame,
 )
+from hbm_widgets.mixedlm import (  # noqa: E402
+    MixedLMFit,
+    compare_with_mixedlm,
+    fit_mixedlm,
+    mixedlm_formula,
+)
 from hbm_widgets.models import (  # noqa: E402
     build_model,
     check_compatible,
     default_priors,
     resolve_priors,
 )
+from hbm_widgets.parameterization import funnel_draws, parameterization_table  # noqa: E402
 from hbm_widgets.pooling_estimates import moment_estimates, pooling_estimates  # noqa: E402
+from hbm_widgets.predictions import (  # noqa: E402
+    coefficient_draws,
+    expected_outcome,
+    posterior_predictive_draws,
+    ppc_densities,
+    ppc_pvalues,
+    predictive_intervals,
+)
 from hbm_widgets.prior_checks import (  # noqa: E402
     PriorPredictiveSummary,
     prior_density,
@@ -79,9 +107,11 @@ __version__ = "0.1.0"
 __all__ = [
     "POOLING_STRATEGIES",
     "ConvergenceReport",
+    "CrossValidation",
     "DataValidationError",
     "GroupedData",
     "MetropolisResult",
+    "MixedLMFit",
     "ModelDescription",
     "ModelSpec",
     "NormalPosterior",
@@ -94,39 +124,58 @@ __all__ = [
     "chains_to_idata",
     "check_compatible",
     "check_exercise",
+    "coefficient_draws",
+    "compare_with_mixedlm",
     "conjugate_curves",
     "conjugate_normal_posterior",
     "convergence_report",
     "convergence_table",
+    "cross_validate",
     "data_dir",
     "default_priors",
+    "expected_outcome",
+    "fit_mixedlm",
     "fit_problems",
+    "funnel_draws",
     "grid_posterior",
     "group_coefficient_estimates",
+    "group_estimates",
+    "group_predictor_line",
+    "group_size_table",
     "grouped_data_overview",
     "histogram_frame",
+    "least_squares_intercepts",
     "load_gcse",
     "load_grouped_csv",
     "load_radon",
     "log_log_slope",
     "metropolis_hastings",
+    "mixedlm_formula",
     "moment_estimates",
     "monte_carlo_errors",
     "normal_density_frame",
     "normal_mean_log_posterior",
+    "parameterization_table",
     "partial_pooling_estimate",
     "pooling_estimates",
     "pooling_strategy_specs",
+    "population_summary",
     "posterior_parameter_table",
+    "posterior_predictive_draws",
     "posterior_shrinkage_table",
+    "ppc_densities",
+    "ppc_pvalues",
     "predict_new_group",
+    "predictive_intervals",
     "prior_density",
     "prior_predictive_summary",
     "record_results",
     "resolve_priors",
     "sample",
     "shrinkage_factor",
+    "stratified_folds",
     "trace_frame",
+    "training_data",
     "use_chart_renderer",
     "warning_box_html",
 ]
