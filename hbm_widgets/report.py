@@ -602,8 +602,12 @@ def batch_jobs(path: str | os.PathLike, *, force: bool = False) -> list[ReportJo
 
 
 def _temp_path(folder: Path, stem: str, suffix: str) -> Path:
+    """A new empty file beside the final one, readable as any file the user makes would be."""
     handle, name = tempfile.mkstemp(dir=folder, prefix=f".{stem}.", suffix=f".partial{suffix}")
     os.close(handle)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(name, 0o666 & ~umask)  # mkstemp makes it private (0600)
     return Path(name)
 
 

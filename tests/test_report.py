@@ -7,7 +7,9 @@ chapter where only the report machinery is under test is built here and samples 
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -132,6 +134,10 @@ def test_data_report_writes_html_notebook_and_results(data_report, capsys):
         "scores.json",
     ], "temporary files were left behind"
     assert not executed_errors(folder / "scores.ipynb")
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("scores.html", "scores.ipynb", "scores.json"):
+        assert stat.S_IMODE((folder / name).stat().st_mode) == 0o666 & ~umask
     parameters = nbformat.read(folder / "scores.ipynb", as_version=4).metadata.papermill.parameters
     assert parameters["group"] == "school" and parameters["outcome"] == "score"
     assert parameters["predictor"] == "hours" and parameters["RANDOM_SEED"] == 11
@@ -587,3 +593,188 @@ def test_report_modules_never_import_widgets():
         ]
         assert imported and not [m for m in imported if m and "widgets.widgets" in m]
         assert "ipywidgets" not in imported
+
+
+# --------------------------------------------------------------------------------------------
+# The report's tables, on posteriors made up here (no sampling)
+
+
+def _posterior(coords=None, dims=None, **draws):
+    import arviz as az
+
+    return az.from_dict(posterior=draws, coords=coords, dims=dims)
+
+
+@pytest.fixture
+def three_schools():
+    frame = pd.DataFrame(
+        {
+            "school": ["a"] * 2 + ["b"] * 3 + ["c"] * 5,
+            "score": [1.0, 3.0, 4.0, 5.0, 6.0, 0.0, 1.0, 2.0, 3.0, 4.0],
+            "hours": np.linspace(-1, 1, 10),
+            "u": [0.0] * 2 + [1.0] * 3 + [2.0] * 5,
+        }
+    )
+    return hbm.GroupedData.from_frame(
+        frame, group="school", outcome="score", predictor="hours", group_predictor="u"
+    )
+
+
+def test_group_estimates_summarise_each_groups_draws(three_schools):
+    rng = np.random.default_rng(1)
+    alpha = rng.normal([1.0, 2.0, 3.0], [0.1, 0.2, 0.3], size=(2, 2000, 3))
+    idata = _posterior(
+        coords={"school": ["a", "b", "c"]},
+        dims={"alpha": ["school"]},
+        alpha=alpha,
+        beta=rng.normal(size=(2, 2000)),
+    )
+    table = hbm.group_coefficient_estimates(idata, three_schools, hdi_prob=0.9)
+    assert table["group"].tolist() == ["a", "b", "c"] and set(table["coefficient"]) == {"alpha"}
+    assert table["n"].tolist() == [2, 3, 5]
+    assert table["observed_mean"].tolist() == pytest.approx([2.0, 5.0, 2.0])
+    assert table["mean"].to_numpy() == pytest.approx(alpha.mean(axis=(0, 1)))
+    assert table["sd"].to_numpy() == pytest.approx([0.1, 0.2, 0.3], rel=0.05)
+    # A 90 % interval of a normal spans about +-1.645 SD.
+    width = (table["hdi_high"] - table["hdi_low"]).to_numpy()
+    assert width == pytest.approx(2 * 1.645 * np.array([0.1, 0.2, 0.3]), rel=0.08)
+    # Complete pooling: the one intercept, repeated for every group.
+    pooled = _posterior(alpha=rng.normal(5, 1, size=(2, 500)), beta=rng.normal(size=(2, 500)))
+    repeated = hbm.group_coefficient_estimates(pooled, three_schools)
+    assert repeated["mean"].nunique() == 1 and len(repeated) == 3
+    with pytest.raises(hbm.WorkbookInputError, match="hdi_prob must be between 0 and 1"):
+        hbm.group_coefficient_estimates(idata, three_schools, hdi_prob=94)
+
+
+def test_shrinkage_table_measures_the_pull_towards_the_centre(three_schools):
+    coords, dims = {"school": ["a", "b", "c"]}, {"alpha": ["school"]}
+    ones = np.ones((1, 4, 1))
+    none = _posterior(coords, dims, alpha=ones * [2.0, 5.0, 2.0])
+    partial = _posterior(
+        coords,
+        dims,
+        alpha=ones * [2.5, 4.0, 2.0],
+        mu_alpha=np.full((1, 4), 3.0),
+        gamma_alpha=np.zeros((1, 4)),
+    )
+    table = hbm.posterior_shrinkage_table(none, partial, three_schools).set_index("group")
+    assert table["mu"].tolist() == [3.0, 3.0, 3.0]
+    assert table["shift"].tolist() == pytest.approx([0.5, -1.0, 0.0])
+    # a moved half way from 2 to 3, b half way from 5 to 3, c not at all.
+    assert table["shrinkage"].tolist() == pytest.approx([0.5, 0.5, 0.0])
+    # With a group-level predictor the centre moves with u: mu + gamma * u.
+    partial.posterior["gamma_alpha"] = partial.posterior["gamma_alpha"] + 1.0
+    centres = hbm.posterior_shrinkage_table(none, partial, three_schools)["mu"]
+    assert centres.tolist() == pytest.approx([3.0, 4.0, 5.0])
+    chart = hbm.plot_shrinkage_arrows(table.reset_index()).to_dict()
+    assert len(next(iter(chart["datasets"].values()))) == 3
+    with pytest.raises(hbm.WorkbookInputError, match="share no coefficient"):
+        hbm.posterior_shrinkage_table(none, none, three_schools)
+
+
+def test_new_group_prediction_draws_from_the_population(three_schools):
+    n = 20_000
+    partial = _posterior(
+        mu_alpha=np.full((1, n), 2.0),
+        sigma_alpha=np.full((1, n), 0.5),
+        gamma_alpha=np.full((1, n), 1.0),
+        beta=np.full((1, n), -1.0),
+        sigma=np.full((1, n), 1.0),
+    )
+    spec = hbm.ModelSpec(pooling="partial", varying="intercept", group_predictor=True)
+    table = hbm.predict_new_group(
+        partial, three_schools, spec, random_seed=3, predictor_values=[0.0, 2.0]
+    )
+    # The new school's u defaults to the mean over schools, (0 + 1 + 2) / 3 = 1.
+    assert table["hours"].tolist() == [0.0, 2.0]
+    assert table["group_mean"].to_numpy() == pytest.approx([3.0, 1.0], abs=0.02)
+    assert table["outcome_mean"].to_numpy() == pytest.approx([3.0, 1.0], abs=0.03)
+    assert table["outcome_sd"].to_numpy() == pytest.approx(np.hypot(0.5, 1.0), rel=0.02)
+    low, high = table.loc[0, ["group_mean_low", "group_mean_high"]]
+    assert high - low == pytest.approx(2 * 1.881 * 0.5, rel=0.05)  # a 94 % normal interval
+    again = hbm.predict_new_group(
+        partial, three_schools, spec, random_seed=3, predictor_values=[0.0, 2.0]
+    )
+    pd.testing.assert_frame_equal(table, again)
+    # Intercept and slope drawn together: rho = 1 makes a new slope follow its intercept.
+    both = _posterior(
+        mu_alpha=np.zeros((1, n)),
+        sigma_alpha=np.ones((1, n)),
+        mu_beta=np.zeros((1, n)),
+        sigma_beta=np.ones((1, n)),
+        rho=np.ones((1, n)),
+        sigma=np.full((1, n), 1e-9),
+    )
+    spec_both = hbm.ModelSpec(pooling="partial", varying="both")
+    at_one = hbm.predict_new_group(
+        both, three_schools, spec_both, random_seed=1, predictor_values=[1.0]
+    )
+    assert at_one.loc[0, "outcome_sd"] == pytest.approx(2.0, rel=0.02)  # alpha + beta = 2 z
+    with pytest.raises(hbm.WorkbookInputError, match="no population distribution"):
+        hbm.predict_new_group(partial, three_schools, hbm.ModelSpec(pooling="none"), random_seed=1)
+
+
+def test_parameter_and_convergence_tables():
+    rng = np.random.default_rng(2)
+    fits = {
+        "m": _posterior(
+            coords={"g": ["x", "y"]},
+            dims={"alpha": ["g"]},
+            alpha=rng.normal(size=(2, 100, 2)),
+            sigma=rng.gamma(2.0, size=(2, 100)),
+        )
+    }
+    table = hbm.posterior_parameter_table(fits)
+    assert table["parameter"].tolist() == ["sigma"] and table["model"].tolist() == ["m"]
+    good = hbm.ConvergenceReport(1.002, 900.0, 800.0, 0, 1000, 4)
+    bad = hbm.ConvergenceReport(1.05, 120.0, 90.0, 7, 1000, 4)
+    reports = {"good": good, "bad": bad}
+    status = hbm.convergence_table(reports).set_index("model")["status"]
+    assert status["good"] == "ok" and "7 divergent transitions" in status["bad"]
+    assert hbm.fit_problems(reports) == [
+        "bad: max R-hat is 1.050 (should be below 1.01)",
+        "bad: 7 divergent transitions (should be 0)",
+    ]
+    assert hbm.warning_box_html([]) == ""
+    assert "&lt;b&gt;" in hbm.warning_box_html(["<b>"])
+
+
+def test_data_overview_counts_missing_values():
+    frame = pd.DataFrame(
+        {"g": ["a", "a", "b", None, "b"], "y": [1.0, None, 3.0, 4.0, 5.0], "other": [None] * 5}
+    )
+    data = hbm.GroupedData.from_frame(frame, group="g", outcome="y", missing="drop")
+    overview = hbm.grouped_data_overview(data, frame).set_index("item")["value"]
+    assert overview["observations used"] == 3 and overview["groups"] == 2
+    assert overview["rows dropped (missing values)"] == 2
+    assert (overview["missing in g"], overview["missing in y"]) == (1, 1)
+    assert "missing in other" not in overview
+    assert (overview["smallest group"], overview["largest group"]) == (1, 2)
+
+
+def test_group_estimates_chart_draws_one_coefficient():
+    table = pd.DataFrame(
+        {
+            "group": ["a", "b", "a", "b"],
+            "coefficient": ["alpha", "alpha", "beta", "beta"],
+            "n": [3, 5, 3, 5],
+            "observed_mean": [1.0, 2.0, 1.0, 2.0],
+            "mean": [1.1, 1.9, -0.5, 0.4],
+            "hdi_low": [0.5, 1.5, -0.9, 0.1],
+            "hdi_high": [1.6, 2.3, -0.1, 0.8],
+        }
+    )
+    spec = hbm.plot_group_estimates(table, coefficient="beta", title="slopes").to_dict()
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["rule", "point", "point"]
+    rows = next(iter(spec["datasets"].values()))
+    assert [(r["group"], r["mean"]) for r in rows] == [("a", -0.5), ("b", 0.4)]
+    rule = spec["layer"][0]["encoding"]
+    assert (rule["x"]["field"], rule["x2"]["field"]) == ("hdi_low", "hdi_high")
+    assert rule["y"]["sort"] == ["b", "a"], "highest estimate at the top"
+    assert spec["layer"][2]["encoding"]["x"]["field"] == "observed_mean"
+    with pytest.raises(hbm.WorkbookInputError, match="several coefficients"):
+        hbm.plot_group_estimates(table)
+    with pytest.raises(hbm.WorkbookInputError, match="'gamma' is not in the estimates"):
+        hbm.plot_group_estimates(table, coefficient="gamma")
+    with pytest.raises(hbm.WorkbookInputError, match="'hdi_low' is missing"):
+        hbm.plot_group_estimates(table.drop(columns="hdi_low"))
