@@ -50,7 +50,7 @@ def plot_trace(
     thin = frame.attrs["thin"]
     label = title or var_name
     if thin > 1:
-        label = f"{label} (every {thin}th draw shown)"
+        label = f"{label} (1 draw in {thin} shown)"
     frame = frame.assign(chain=frame["chain"].astype(str))
     return (
         alt.Chart(frame, title=label)
