@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import runpy
 import stat
 import subprocess
 import sys
@@ -23,8 +24,6 @@ import statsmodels.formula.api as smf
 import hbm_widgets as hbm
 from hbm_widgets import report, report_analysis
 from hbm_widgets.report import main
-
-pytestmark = pytest.mark.notebook
 
 FAST = ["--draws", "200", "--tune", "200", "--chains", "2"]
 SVG_OUTPUT = 'data-mime-type="image/svg+xml"'
@@ -124,6 +123,8 @@ def data_report(tmp_path_factory):
     return {"code": code, "folder": folder, "out": out, "frame": frame}
 
 
+@pytest.mark.slow
+@pytest.mark.notebook
 def test_data_report_writes_html_notebook_and_results(data_report, capsys):
     assert data_report["code"] == 0
     folder = data_report["folder"]
@@ -145,6 +146,8 @@ def test_data_report_writes_html_notebook_and_results(data_report, capsys):
     assert parameters["csv_path"] == str(folder / "scores.csv")
 
 
+@pytest.mark.slow
+@pytest.mark.notebook
 def test_data_report_html_is_offline_with_tables_and_charts(data_report):
     page = data_report["out"].read_text()
     assert page.count(SVG_OUTPUT) >= 2, "the estimates and shrinkage charts are missing"
@@ -159,6 +162,8 @@ def test_data_report_html_is_offline_with_tables_and_charts(data_report):
     assert ("hbm-warning" in page) == shown
 
 
+@pytest.mark.slow
+@pytest.mark.notebook
 def test_data_report_numbers(data_report):
     results = json.loads((data_report["folder"] / "scores.json").read_text())
     frame = data_report["frame"]
@@ -214,6 +219,8 @@ def test_data_report_numbers(data_report):
     assert (prediction["outcome_sd"] > mean["sigma"]).all()
 
 
+@pytest.mark.slow
+@pytest.mark.notebook
 def test_chapter_report_runs_with_parameters(tmp_path, capsys):
     out = tmp_path / "bayes.html"
     argv = ["01", "-p", "draws", "200", "-p", "chains", "2", "-o", str(out), "--no-progress"]
@@ -233,6 +240,7 @@ def test_chapter_report_runs_with_parameters(tmp_path, capsys):
     assert "draws = 200, chains = 2" in page
 
 
+@pytest.mark.notebook
 def test_failed_fit_still_renders_with_a_warning_box(tmp_path, capsys):
     notebook = stand_in_notebook(tmp_path / "stand-in.ipynb")
     out = tmp_path / "report.html"
@@ -251,6 +259,7 @@ def test_failed_fit_still_renders_with_a_warning_box(tmp_path, capsys):
     assert "told to fail" in page, "--show-code keeps the code"
 
 
+@pytest.mark.notebook
 def test_a_failing_notebook_leaves_nothing_behind(tmp_path, capsys):
     notebook = stand_in_notebook(tmp_path / "stand-in.ipynb")
     out = tmp_path / "out" / "report.html"
@@ -262,6 +271,7 @@ def test_a_failing_notebook_leaves_nothing_behind(tmp_path, capsys):
     assert list(out.parent.iterdir()) == []
 
 
+@pytest.mark.notebook
 def test_batch_runs_two_parameter_sets(tmp_path, capsys):
     stand_in_notebook(tmp_path / "stand-in.ipynb")
     (tmp_path / "reports").mkdir()
@@ -294,18 +304,20 @@ def test_batch_runs_two_parameter_sets(tmp_path, capsys):
     assert "hbm-warning" not in (tmp_path / "reports" / "north.html").read_text()
 
 
-def test_console_script_and_module_refuse_bad_input(tmp_path):
-    bin_dir = Path(sys.executable).parent
+def test_console_script_and_module_refuse_bad_input(tmp_path, monkeypatch, capsys):
     missing = tmp_path / "missing.csv"
-    out = tmp_path / "r.html"
-    for command in (
-        [str(bin_dir / "hbm-report")],
-        [sys.executable, "-m", "hbm_widgets.report"],
-    ):
-        argv = [*command, "data", str(missing), "--group", "g", "--outcome", "y", "-o", str(out)]
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 2, done.stderr
-        assert done.stderr.strip() == f"hbm-report: error: no such file: {missing}"
+    argv = ["data", str(missing), "--group", "g", "--outcome", "y", "-o", str(tmp_path / "r.html")]
+    script = Path(sys.executable).parent / "hbm-report"
+    done = subprocess.run([str(script), *argv], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == f"hbm-report: error: no such file: {missing}"
+    # `python -m hbm_widgets.report` runs the same main (in this process, to save a start-up).
+    monkeypatch.setattr(sys, "argv", ["python -m hbm_widgets.report", *argv])
+    monkeypatch.delitem(sys.modules, "hbm_widgets.report")  # as in a fresh `python -m`
+    with pytest.raises(SystemExit) as stop:
+        runpy.run_module("hbm_widgets.report", run_name="__main__")
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.strip() == f"hbm-report: error: no such file: {missing}"
     assert list(tmp_path.iterdir()) == []
 
 
