@@ -807,7 +807,10 @@ def run_batch(jobs: Sequence[ReportJob], *, workers: int = 2, stream=None) -> in
         futures = {pool.submit(_batch_worker, job): (i, job) for i, job in enumerate(jobs, 1)}
         for future in as_completed(futures):
             number, job = futures[future]
-            result, message, code = future.result()
+            try:
+                result, message, code = future.result()
+            except Exception as exc:  # a worker that died (BrokenProcessPool and the like)
+                result, message, code = None, f"the worker failed: {_one_line(exc)}", 1
             if result is not None:
                 print(f"[job {number}/{total}] {result.summary_line()}", file=stream, flush=True)
             else:
@@ -1064,8 +1067,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a chapter (the word 'chapter' may be left out)",
         description="Run a chapter with papermill and write it as an HTML report. Parameter "
         "names must be those of the chapter's parameters cell, and values must have the type "
-        "of its defaults (a whole number where the default is one; any number for a float).",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "of its defaults (a whole number where the default is one; any number for a float). "
+        f"Chapters: {', '.join(p.stem for p in _chapters()) or 'none found'}.",
     )
     chapter.add_argument("chapter", metavar="CHAPTER", help='"01-bayes-rule", "01" or a path')
     chapter.add_argument(
@@ -1096,7 +1099,6 @@ def build_parser() -> argparse.ArgumentParser:
         "observation, and report the data, the models compared by LOO, diagnostics, each "
         "group's estimates, the shrinkage from no to partial pooling, and predictions for a "
         "new group. The file is checked before anything runs.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     data.add_argument("csv", metavar="FILE.csv", help="one row per observation")
     data.add_argument("--group", required=True, metavar="COL", help="the group column")
@@ -1142,9 +1144,15 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_BATCH_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    batch.add_argument("jobs", metavar="JOBS.yaml", help="the list of reports")
+    batch.add_argument("jobs_file", metavar="JOBS.yaml", help="the list of reports")
     batch.add_argument(
-        "-j", "--jobs-at-once", type=_positive(1), default=2, metavar="N", help="processes (2)"
+        "-j",
+        "--jobs",
+        dest="workers",
+        type=_positive(1),
+        default=2,
+        metavar="N",
+        help="how many reports run at once, each in its own process (default: 2)",
     )
     batch.add_argument("--force", action="store_true", help="replace existing outputs")
     return parser
@@ -1202,15 +1210,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"name a chapter, `data FILE.csv` or `batch JOBS.yaml` (see {PROG} --help)"
             )
         if args.command == "batch":
-            jobs = batch_jobs(args.jobs, force=args.force)
+            jobs = batch_jobs(args.jobs_file, force=args.force)
         else:
             job = _job_from_args(args)
     except WorkbookInputError as exc:
         _fail(exc)
         return 2
-    if args.command == "batch":
-        return run_batch(jobs, workers=args.jobs_at_once)
     try:
+        if args.command == "batch":
+            return run_batch(jobs, workers=args.workers)
         result = run_report(job, progress_bar=not args.no_progress)
     except WorkbookInputError as exc:
         _fail(exc)
@@ -1221,6 +1229,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         _fail(f"could not write the report: {exc}")
         return 1
+    except KeyboardInterrupt:
+        _fail("interrupted; no report was written")
+        return 130
     print(result.summary_line(), flush=True)
     return 0
 
