@@ -37,6 +37,16 @@ from hbm_widgets.convergence import (  # noqa: E402
     variable_elements,
     variable_names,
 )
+from hbm_widgets.crossed import (  # noqa: E402
+    CROSSED_PRIORS,
+    CROSSED_TRUTH,
+    CrossedData,
+    CrossedSimulation,
+    build_crossed_model,
+    crossed_recovery,
+    crossed_response_curves,
+    simulate_crossed,
+)
 from hbm_widgets.crossval import (  # noqa: E402
     CrossValidation,
     cross_validate,
@@ -57,6 +67,14 @@ from hbm_widgets.errors import (  # noqa: E402
     WorkbookInputError,
 )
 from hbm_widgets.exercises import check_exercise  # noqa: E402
+from hbm_widgets.glm import (  # noqa: E402
+    BetaBinomialFit,
+    beta_binomial_empirical_bayes,
+    build_rate_model,
+    load_baseball,
+    pooled_rates,
+    rate_priors,
+)
 from hbm_widgets.group_estimates import (  # noqa: E402
     group_estimates,
     group_predictor_line,
@@ -120,15 +138,31 @@ from hbm_widgets.results import record_results  # noqa: E402
 from hbm_widgets.sampling import sample  # noqa: E402
 from hbm_widgets.shrinkage import partial_pooling_estimate, shrinkage_factor  # noqa: E402
 from hbm_widgets.spec import ModelDescription, ModelSpec  # noqa: E402
+from hbm_widgets.timeseries import (  # noqa: E402
+    SERIES_TRUTH,
+    SeriesData,
+    SeriesSimulation,
+    build_series_model,
+    forecast_series,
+    fourier_features,
+    series_priors,
+    simulate_grouped_series,
+)
 
 __version__ = "0.1.0"
 
 # The core's public names; charts and widgets are added below, on first use.
 __all__ = [
     "CHECKLIST_THRESHOLDS",
+    "CROSSED_PRIORS",
+    "CROSSED_TRUTH",
     "POOLING_STRATEGIES",
+    "SERIES_TRUTH",
+    "BetaBinomialFit",
     "ConvergenceReport",
     "CrossValidation",
+    "CrossedData",
+    "CrossedSimulation",
     "DataValidationError",
     "GelmanRubin",
     "GroupedData",
@@ -139,10 +173,16 @@ __all__ = [
     "NormalPosterior",
     "Prior",
     "PriorPredictiveSummary",
+    "SeriesData",
+    "SeriesSimulation",
     "SpecificationError",
     "WorkbookInputError",
+    "beta_binomial_empirical_bayes",
     "build_conjugate_model",
+    "build_crossed_model",
     "build_model",
+    "build_rate_model",
+    "build_series_model",
     "chain_draws",
     "chains_to_idata",
     "check_compatible",
@@ -155,6 +195,8 @@ __all__ = [
     "convergence_report",
     "convergence_table",
     "cross_validate",
+    "crossed_recovery",
+    "crossed_response_curves",
     "data_dir",
     "default_priors",
     "diagnostic_checklist",
@@ -166,6 +208,8 @@ __all__ = [
     "expected_outcome",
     "fit_mixedlm",
     "fit_problems",
+    "forecast_series",
+    "fourier_features",
     "funnel_draws",
     "gelman_rubin",
     "gelman_rubin_steps",
@@ -177,6 +221,7 @@ __all__ = [
     "grouped_data_overview",
     "histogram_frame",
     "least_squares_intercepts",
+    "load_baseball",
     "load_gcse",
     "load_grouped_csv",
     "load_radon",
@@ -191,6 +236,7 @@ __all__ = [
     "normal_mean_log_posterior",
     "parameterization_table",
     "partial_pooling_estimate",
+    "pooled_rates",
     "pooling_estimates",
     "pooling_strategy_specs",
     "population_summary",
@@ -204,11 +250,15 @@ __all__ = [
     "prior_density",
     "prior_predictive_summary",
     "rank_table",
+    "rate_priors",
     "record_results",
     "resolve_priors",
     "rhat_methods",
     "sample",
+    "series_priors",
     "shrinkage_factor",
+    "simulate_crossed",
+    "simulate_grouped_series",
     "stratified_folds",
     "trace_frame",
     "training_data",

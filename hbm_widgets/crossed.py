@@ -796,8 +796,8 @@ def crossed_recovery(idata, truth: pd.DataFrame, *, prob: float = 0.9) -> pd.Dat
     Returns
     -------
     DataFrame
-        ``parameter``, ``group``, ``true``, ``mean``, ``lower``, ``upper`` and ``covered``
-        (the true value lies inside the interval).
+        ``parameter``, ``group``, ``true_value``, ``posterior_mean``, ``lower``, ``upper``
+        and ``covered`` (the true value lies inside the interval).
     """
     if not 0 < prob < 1:
         raise WorkbookInputError(f"prob must be between 0 and 1, got {prob!r}")
@@ -823,8 +823,8 @@ def crossed_recovery(idata, truth: pd.DataFrame, *, prob: float = 0.9) -> pd.Dat
             {
                 "parameter": row.parameter,
                 "group": row.group,
-                "true": float(row.true),
-                "mean": float(values.mean()),
+                "true_value": float(row.true),
+                "posterior_mean": float(values.mean()),
                 "lower": float(lower),
                 "upper": float(upper),
                 "covered": bool(lower <= row.true <= upper),
