@@ -1,0 +1,73 @@
+"""Driving JupyterLab the way a learner clicks it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import nbformat
+
+
+def open_notebook(page, server, name: str) -> None:
+    page.goto(f"{server['base']}/lab/tree/{name}?token={server['token']}")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", state="visible")
+    # A fresh Lab may ask which kernel to start: take the notebook's own (Python 3).
+    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+    try:
+        dialog.wait_for(state="visible", timeout=5000)
+        dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+    except Exception:  # no dialog: the kernel started on its own
+        pass
+    wait_for_kernel_idle(page)
+
+
+def wait_for_kernel_idle(page, timeout: float = 120) -> None:
+    page.wait_for_selector(
+        ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator[data-status='idle']",
+        timeout=timeout * 1000,
+    )
+
+
+def run_all_cells(page, timeout: float = 600) -> None:
+    """Run > Run All Cells, then wait until no cell is queued or running."""
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    deadline = time.time() + timeout
+    time.sleep(1)
+    while time.time() < deadline:
+        prompts = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt")
+        texts = prompts.all_inner_texts()
+        if (
+            texts
+            and not any("*" in t for t in texts)
+            and all(any(ch.isdigit() for ch in t) for t in texts)
+        ):
+            break
+        time.sleep(1)
+    else:
+        raise TimeoutError(f"the notebook's cells did not all finish running: prompts {texts}")
+    wait_for_kernel_idle(page)
+
+
+def save_and_read(page, root: Path, name: str):
+    """Save the notebook in the browser and read back what the kernel produced."""
+    page.keyboard.press("Control+s")
+    time.sleep(2)
+    return nbformat.read(root / name, as_version=4)
+
+
+def error_outputs(notebook) -> list[str]:
+    return [
+        f"{o.get('ename')}: {o.get('evalue')}"
+        for c in notebook.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.output_type == "error"
+    ]
+
+
+def set_text_value(locator, value) -> None:
+    """Type into an ipywidgets text box and commit the value as a person does (Enter)."""
+    locator.click()
+    locator.fill(str(value))
+    locator.press("Enter")
