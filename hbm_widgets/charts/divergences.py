@@ -45,7 +45,7 @@ def plot_divergences(
     n_divergent = int(frame["divergent"].sum())
     return (
         alt.Chart(frame, title=title or f"{n_divergent} divergent draws (red)")
-        .mark_circle()
+        .mark_circle(aria=False)
         .encode(
             x=alt.X("x:Q", title=x, scale=alt.Scale(zero=False)),
             y=alt.Y(
