@@ -1,12 +1,13 @@
 """The GCSE coursework analysis: maximum likelihood against Bayes, missing scores, rankings.
 
 Chapter 06 fits ``course ~ 1 + female + (1 + female | school)`` twice, by maximum likelihood
-with statsmodels' ``MixedLM`` and by Bayes with :func:`hbm_widgets.build_model`, and lays the
-two side by side. This module holds what ``build_model`` cannot do:
+with statsmodels' ``MixedLM`` (through :func:`hbm_widgets.fit_mixedlm`) and by Bayes with
+:func:`hbm_widgets.build_model`, and lays the two side by side. This module holds what
+``build_model`` cannot do:
 
 - :func:`missing_data_patterns` and :func:`school_overview` describe the data as they are;
-- :func:`fit_mixedlm` is the maximum-likelihood fit, with its convergence checked;
-- :func:`ml_vs_bayes_table` puts both fits next to the published reference values;
+- :func:`ml_vs_bayes_table` puts the maximum-likelihood fit (:func:`hbm_widgets.fit_mixedlm`)
+  and the posterior next to the published reference values;
 - :func:`build_joint_model` models ``course`` and ``written`` together, so that students with
   only one of the two scores still count;
 - :func:`expected_scores`, :func:`school_ranks`, :func:`compare_schools` and
@@ -19,10 +20,8 @@ Schools are named by their identifier as a string (``"20920"``); integers are ac
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import arviz as az
 import numpy as np
@@ -34,21 +33,21 @@ from scipy import stats
 
 from hbm_widgets.data import GroupedData
 from hbm_widgets.errors import DataValidationError, WorkbookInputError
+from hbm_widgets.mixedlm import MixedLMFit
 
 __all__ = [
-    "REFERENCE_FIT",
-    "MixedLMFit",
+    "GCSE_REFERENCE",
     "SchoolComparison",
     "build_joint_model",
     "compare_schools",
     "expected_scores",
-    "fit_mixedlm",
     "format_comparison_table",
     "missing_data_patterns",
     "ml_vs_bayes_table",
     "pairwise_probabilities",
     "posterior_scalars",
     "rank_summary",
+    "sampling_cost",
     "school_line_estimates",
     "school_lines",
     "school_overview",
@@ -60,7 +59,7 @@ __all__ = [
 # The published comparison this chapter reproduces: lmer (ML) and Stan (Bayes) on the 1725
 # students with a coursework score. Values are (estimate, standard error or posterior SD);
 # None where the source gives no uncertainty. Correlation and residual SD were not reported.
-REFERENCE_FIT: Mapping[str, Mapping[str, tuple[float, float | None]]] = {
+GCSE_REFERENCE: Mapping[str, Mapping[str, tuple[float, float | None]]] = {
     "ML (lmer)": {
         "sd_intercept": (10.146, None),
         "sd_female": (6.924, None),
@@ -180,123 +179,6 @@ def school_overview(
 
 
 # --------------------------------------------------------------------------------------------
-# Maximum likelihood
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MixedLMFit:
-    """A varying intercept and slope model fitted by (restricted) maximum likelihood.
-
-    Attributes
-    ----------
-    fixed_effects, standard_errors : dict
-        ``{"intercept": ..., <predictor>: ...}``: estimates and their standard errors.
-    group_sds : dict
-        SDs of the group intercepts and slopes, same keys.
-    correlation : float
-        Correlation of group intercepts and slopes.
-    residual_sd : float
-    log_likelihood : float
-    converged : bool
-        What statsmodels reports; only a converged fit should be read.
-    method : str
-        The optimiser that produced this fit.
-    reml : bool
-        False for maximum likelihood, True for restricted maximum likelihood.
-    n_obs, n_groups : int
-    result : statsmodels ``MixedLMResults``
-    """
-
-    fixed_effects: dict[str, float]
-    standard_errors: dict[str, float]
-    group_sds: dict[str, float]
-    correlation: float
-    residual_sd: float
-    log_likelihood: float
-    converged: bool
-    method: str
-    reml: bool
-    n_obs: int
-    n_groups: int
-    result: Any = field(repr=False, compare=False)
-
-
-def fit_mixedlm(
-    data: GroupedData,
-    *,
-    reml: bool = False,
-    methods: Sequence[str] = ("lbfgs", "bfgs", "cg", "powell"),
-) -> MixedLMFit:
-    """Fit ``outcome ~ predictor`` with a varying intercept and slope by ML (or REML).
-
-    The same model as ``lmer(outcome ~ 1 + x + (1 + x | group), REML = FALSE)``, fitted with
-    ``statsmodels.formula.api.mixedlm(..., re_formula="~x").fit(reml=reml)``. The optimisers
-    in ``methods`` are tried in turn until statsmodels reports convergence; if none does, the
-    fit with the highest log-likelihood is returned with ``converged=False``.
-
-    Parameters
-    ----------
-    data : GroupedData
-        With a predictor; its ``frame`` holds the rows used (after dropping missing ones).
-    reml : bool
-        Restricted maximum likelihood instead of maximum likelihood.
-    methods : sequence of str
-        statsmodels optimiser names.
-
-    Raises
-    ------
-    WorkbookInputError
-        The data have no predictor, or ``methods`` is empty.
-    """
-    import statsmodels.formula.api as smf
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
-
-    if not isinstance(data, GroupedData):
-        raise WorkbookInputError(f"expected GroupedData, got {type(data).__name__}")
-    if data.predictor is None:
-        raise WorkbookInputError("a varying slope needs a predictor; the data have none")
-    if not methods:
-        raise WorkbookInputError("methods must name at least one statsmodels optimiser")
-    outcome, predictor, group = data.outcome_name, data.predictor_name, data.group_name
-    frame = data.frame
-    best = None
-    for method in methods:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model = smf.mixedlm(
-                f"{outcome} ~ {predictor}", frame, groups=frame[group], re_formula=f"~{predictor}"
-            )
-            result = model.fit(reml=reml, method=method)
-        if (
-            best is None
-            or (result.converged and not best[1].converged)
-            or (result.converged == best[1].converged and result.llf > best[1].llf)
-        ):
-            best = (method, result)
-        if result.converged:
-            break
-    method, result = best
-    cov = result.cov_re.to_numpy()
-    sds = np.sqrt(np.diag(cov))
-    names = ["intercept", predictor]
-    return MixedLMFit(
-        fixed_effects=dict(zip(names, map(float, result.fe_params.to_numpy()), strict=True)),
-        standard_errors=dict(zip(names, map(float, result.bse_fe.to_numpy()), strict=True)),
-        group_sds=dict(zip(names, map(float, sds), strict=True)),
-        correlation=float(cov[0, 1] / (sds[0] * sds[1])),
-        residual_sd=float(np.sqrt(result.scale)),
-        log_likelihood=float(result.llf),
-        converged=bool(result.converged),
-        method=method,
-        reml=reml,
-        n_obs=int(result.nobs),
-        n_groups=len(result.model.group_labels),
-        result=result,
-    )
-
-
-# --------------------------------------------------------------------------------------------
 # Bayes, and the two side by side
 # --------------------------------------------------------------------------------------------
 
@@ -329,29 +211,35 @@ def ml_vs_bayes_table(
     idata: az.InferenceData,
     data: GroupedData,
     *,
-    reference: Mapping[str, Mapping[str, tuple[float, float | None]]] = REFERENCE_FIT,
+    reference: Mapping[str, Mapping[str, tuple[float, float | None]]] = GCSE_REFERENCE,
 ) -> pd.DataFrame:
     """The ML fit, the posterior and the reference values in one numeric table.
 
     Rows are indexed by ``(section, term)`` in the published order: the school-level SDs of
     intercept and slope, their correlation and the residual SD; the fixed effects; and the
     numbers of students and schools. Columns are ``(source, "value" | "uncertainty")`` where
-    uncertainty is the standard error (ML), the posterior SD (Bayes), or NaN when not known.
-    Bayes values are posterior means, as Stan's summary reports them.
+    uncertainty is the standard error of a fixed effect (ML), the posterior SD (Bayes), or
+    NaN when not given. Bayes values are posterior means, as Stan's summary reports them.
+
+    Parameters
+    ----------
+    ml : MixedLMFit
+        :func:`hbm_widgets.fit_mixedlm` of the varying intercept and slope spec, on ``data``.
+    idata : InferenceData
+        The posterior of :func:`hbm_widgets.build_model` with the same spec and data.
+    data : GroupedData
+    reference : mapping
+        Published values per source, as in ``GCSE_REFERENCE``.
     """
-    predictor = data.predictor_name
+    if not isinstance(ml, MixedLMFit):
+        raise WorkbookInputError(f"expected a MixedLMFit from fit_mixedlm, got {type(ml).__name__}")
+    if not ml.spec.correlated:
+        raise WorkbookInputError(
+            f"the ML fit must vary intercept and slope together, got {ml.spec.label!r}"
+        )
+    estimates = ml.estimates()
     scalars = posterior_scalars(idata)
-    ml_values = {
-        "sd_intercept": (ml.group_sds["intercept"], math.nan),
-        "sd_female": (ml.group_sds[predictor], math.nan),
-        "correlation": (ml.correlation, math.nan),
-        "residual_sd": (ml.residual_sd, math.nan),
-        "intercept": (ml.fixed_effects["intercept"], ml.standard_errors["intercept"]),
-        "female": (ml.fixed_effects[predictor], ml.standard_errors[predictor]),
-        "students": (ml.n_obs, math.nan),
-        "schools": (ml.n_groups, math.nan),
-    }
-    posterior_name = {
+    names = {
         "sd_intercept": "sigma_alpha",
         "sd_female": "sigma_beta",
         "correlation": "rho",
@@ -359,13 +247,23 @@ def ml_vs_bayes_table(
         "intercept": "mu_alpha",
         "female": "mu_beta",
     }
+    with_se = ("intercept", "female")
+    ml_values = {
+        key: (
+            float(estimates.loc[name, "estimate"]),
+            float(estimates.loc[name, "se"]) if key in with_se else math.nan,
+        )
+        for key, name in names.items()
+    }
+    ml_values["students"] = (int(ml.result.nobs), math.nan)
+    ml_values["schools"] = (len(ml.result.model.group_labels), math.nan)
     bayes_values = {
-        key: (scalars.loc[name, "mean"], scalars.loc[name, "sd"])
-        for key, name in posterior_name.items()
+        key: (scalars.loc[name, "mean"], scalars.loc[name, "sd"]) for key, name in names.items()
     }
     bayes_values["students"] = (data.n_obs, math.nan)
     bayes_values["schools"] = (data.n_groups, math.nan)
-    sources = {"ML (statsmodels)": ml_values, "Bayes (PyMC)": bayes_values}
+    method = "REML" if ml.reml else "ML"
+    sources = {f"{method} (statsmodels)": ml_values, "Bayes (PyMC)": bayes_values}
     for name, values in reference.items():
         sources[f"reference: {name}"] = {
             key: (v[0], math.nan if v[1] is None else v[1]) for key, v in values.items()
@@ -401,6 +299,29 @@ def format_comparison_table(table: pd.DataFrame, *, decimals: int = 3) -> pd.Dat
                     cell += f" ({uncertainty:.{decimals}f})"
             text.loc[(section, term), source] = cell
     return text
+
+
+def sampling_cost(idata: az.InferenceData, var_names: Sequence[str] | None = None) -> dict:
+    """How much work a fit took and what it bought: ESS per 1000 gradient evaluations.
+
+    Wall-clock time depends on what else the machine is doing; the number of leapfrog steps
+    NUTS took (each one gradient evaluation) does not. Returns ``min_ess_bulk``,
+    ``gradient_evaluations``, ``ess_per_1000_gradients``, ``mean_tree_depth`` and
+    ``divergences`` (kept draws only).
+    """
+    if "sample_stats" not in idata or "n_steps" not in idata.sample_stats:
+        raise WorkbookInputError("the InferenceData has no NUTS sample statistics (n_steps)")
+    stats_ = idata.sample_stats
+    summary = az.summary(idata, var_names=var_names, kind="diagnostics", round_to="none")
+    ess = float(np.nanmin(summary["ess_bulk"]))
+    steps = float(stats_["n_steps"].sum())
+    return {
+        "min_ess_bulk": ess,
+        "gradient_evaluations": int(steps),
+        "ess_per_1000_gradients": 1000 * ess / steps,
+        "mean_tree_depth": float(stats_["tree_depth"].mean()),
+        "divergences": int(stats_["diverging"].sum()),
+    }
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,23 +7,26 @@ from functools import cache
 
 from hbm_widgets.data import GroupedData, load_gcse
 from hbm_widgets.exercises import Feedback, close_to, exercise
+from hbm_widgets.spec import ModelSpec
 
 
 @cache
-def _ml_fit():
-    from hbm_widgets.gcse import fit_mixedlm
+def _ml_estimates() -> dict[str, float]:
+    """Maximum-likelihood estimates of the chapter's model on the complete cases."""
+    from hbm_widgets.mixedlm import fit_mixedlm
 
     data = GroupedData.from_frame(
         load_gcse(), group="school", outcome="course", predictor="female", missing="drop"
     )
-    return fit_mixedlm(data)
+    spec = ModelSpec(pooling="partial", varying="both")
+    return fit_mixedlm(data, spec, reml=False).estimates()["estimate"].to_dict()
 
 
 @exercise("06", 1)
 def girls_in_average_school(answer) -> Feedback:
     """ML estimate of a girl's expected coursework score in a typical school."""
-    fit = _ml_fit()
-    target = fit.fixed_effects["intercept"] + fit.fixed_effects["female"]
+    ml = _ml_estimates()
+    target = ml["mu_alpha"] + ml["mu_beta"]
     return close_to(
         answer,
         target,
@@ -36,9 +39,9 @@ def girls_in_average_school(answer) -> Feedback:
 @exercise("06", 2)
 def spread_of_girls_school_means(answer) -> Feedback:
     """ML estimate of the SD across schools of girls' expected scores."""
-    fit = _ml_fit()
-    sd_a, sd_b = fit.group_sds["intercept"], fit.group_sds["female"]
-    target = math.sqrt(sd_a**2 + sd_b**2 + 2 * fit.correlation * sd_a * sd_b)
+    ml = _ml_estimates()
+    sd_a, sd_b, rho = ml["sigma_alpha"], ml["sigma_beta"], ml["rho"]
+    target = math.sqrt(sd_a**2 + sd_b**2 + 2 * rho * sd_a * sd_b)
     feedback = close_to(
         answer,
         target,
@@ -55,7 +58,7 @@ def spread_of_girls_school_means(answer) -> Feedback:
         return feedback
     # Leaving the covariance out, or adding it with the wrong sign, gives these values.
     without_covariance = math.hypot(sd_a, sd_b)
-    wrong_sign = math.sqrt(sd_a**2 + sd_b**2 + 2 * abs(fit.correlation) * sd_a * sd_b)
+    wrong_sign = math.sqrt(sd_a**2 + sd_b**2 + 2 * abs(rho) * sd_a * sd_b)
     if feedback.verdict == "wrong" and without_covariance - 0.5 <= value <= wrong_sign + 0.5:
         return Feedback(
             "wrong",
