@@ -9,9 +9,12 @@ slope on log spend of campaign ``i`` are each a sum of four group parts,
     beta_i  = mu_beta  + beta_country[j]  + beta_region[l]  + beta_vertical[k]  + beta_industry[m]
     alpha_level[g] ~ Normal(0, sigma_alpha_level),   beta_level[g] ~ Normal(0, sigma_beta_level),
 
-so a campaign's coefficients are a country part (country + region) plus a vertical part
-(vertical + industry). :func:`simulate_crossed` draws data from exactly this process with
-stated true values; :func:`build_crossed_model` writes it in PyMC, non-centred;
+so a campaign's coefficients are a country part (country + region, ``gamma_*_country``)
+plus a vertical part (vertical + industry, ``gamma_*_vertical``). A constant added to every
+effect of a level and taken from ``mu`` changes no prediction, so each level's effects are
+made to sum to zero (``ZeroSumNormal``): ``mu`` carries the average. :func:`simulate_crossed`
+draws data from exactly this process with stated true values (each level's effects drawn,
+then centred); :func:`build_crossed_model` writes it in PyMC, non-centred;
 :func:`crossed_response_curves` predicts the expected outcome over a range of spend for any
 country (observed or new) and vertical; :func:`crossed_recovery` sets the posterior beside
 the simulated truth.
@@ -73,9 +76,11 @@ CROSSED_TRUTH: Mapping[str, float] = {
 }
 LOG_SPEND_CENTRE = 2.5  # log of 12 000 dollars (spend in thousands), where alpha is read
 
-# Two sets of priors. "half_cauchy" follows the classic recipe for this model: half-Cauchy
-# scales with scale 2.5 and Gamma(2, 0.1) degrees of freedom. "weakly_informative" keeps
-# nu's prior but gives the scales thinner tails, sized for effects on the log scale.
+# Two sets of priors. "half_cauchy" follows the classic recipe for this model: vague normal
+# centres, half-Cauchy scales with scale 2.5 and Gamma(2, 0.1) degrees of freedom.
+# "weakly_informative" keeps nu's prior, centres a typical campaign (12 000 dollars) on
+# e^3 = 20 conversions give or take a factor of e^2 each way and its elasticity on 0.5 +- 0.5,
+# and gives the scales thinner tails, sized for effects on the log scale.
 CROSSED_PRIORS: Mapping[str, Mapping[str, Prior]] = {
     "half_cauchy": {
         "mu_alpha": Prior("Normal", mu=0, sigma=10),
@@ -86,8 +91,8 @@ CROSSED_PRIORS: Mapping[str, Mapping[str, Prior]] = {
         "nu": Prior("Gamma", alpha=2, beta=0.1),
     },
     "weakly_informative": {
-        "mu_alpha": Prior("Normal", mu=0, sigma=10),
-        "mu_beta": Prior("Normal", mu=0, sigma=2.5),
+        "mu_alpha": Prior("Normal", mu=3, sigma=2),
+        "mu_beta": Prior("Normal", mu=0.5, sigma=0.5),
         "sigma_alpha": Prior("HalfNormal", sigma=0.5),
         "sigma_beta": Prior("HalfNormal", sigma=0.25),
         "sigma": Prior("Exponential", lam=1),
@@ -358,7 +363,8 @@ def simulate_crossed(
 
     1. every group effect is drawn once: ``alpha_country[j] ~ N(0, sigma_alpha_country)``
        and likewise for the slope and for regions, verticals and industries, with the
-       scales in ``CROSSED_TRUTH`` (or ``truth``);
+       scales in ``CROSSED_TRUTH`` (or ``truth``); each level's effects are then centred
+       to sum to zero (the new country's, drawn apart, is not);
     2. each country except the sparse and the new one gets ``obs_per_cell`` campaigns in
        every vertical; the sparse country gets ``sparse_obs`` campaigns in verticals drawn
        at random; the new country gets none (it is kept back for prediction);

@@ -1,0 +1,57 @@
+"""Exercises of chapter 11 (a hierarchical GLM and grouped time series)."""
+
+from __future__ import annotations
+
+from scipy import special, stats
+
+from hbm_widgets.exercises import Feedback, close_to, exercise
+
+
+@exercise("11", 1)
+def rate_at_ninetieth_percentile(answer) -> Feedback:
+    """invlogit(mu + z_0.9 * sigma) with mu = -1.0 and sigma = 0.2 on the logit scale."""
+    target = float(special.expit(-1.0 + stats.norm.ppf(0.9) * 0.2))
+    return close_to(
+        answer,
+        target,
+        right=0.001,
+        close=0.01,
+        hint=(
+            "find the 90th percentile on the logit scale first (mu plus 1.28 standard "
+            "deviations), then turn it into a rate with the inverse logit 1 / (1 + e^-x)."
+        ),
+    )
+
+
+@exercise("11", 2)
+def beta_binomial_posterior_mean(answer) -> Feedback:
+    """Posterior mean (a + y) / (a + b + n) with a Beta(80, 220) prior, 4 hits in 19."""
+    a, b, y, n = 80, 220, 4, 19
+    target = (a + y) / (a + b + n)
+    return close_to(
+        answer,
+        target,
+        right=0.0005,
+        close=0.005,
+        hint=(
+            "a Beta(a, b) prior updated with y successes in n trials gives "
+            "Beta(a + y, b + n - y); its mean is the first parameter over their sum."
+        ),
+    )
+
+
+@exercise("11", 3)
+def weight_on_the_data(answer) -> Feedback:
+    """Weight n / (n + a + b) the beta-binomial posterior mean puts on the raw rate."""
+    a, b, n = 80, 220, 19
+    target = n / (n + a + b)
+    return close_to(
+        answer,
+        target,
+        right=0.0005,
+        close=0.01,
+        hint=(
+            "write (a + y) / (a + b + n) as w * y / n + (1 - w) * a / (a + b) and solve "
+            "for w: the prior counts as a + b extra trials."
+        ),
+    )
