@@ -1,0 +1,91 @@
+"""Chapter 10 in fast mode: robust estimates, borrowing strength and recovery of the truth."""
+
+from __future__ import annotations
+
+import nbformat
+import numpy as np
+import pytest
+
+from tests.chapters.harness import run_chapter
+
+pytestmark = pytest.mark.notebook
+
+FAST = {
+    "obs_per_cell": 2,
+    "sparse_obs": 3,
+    "n_outliers": 2,
+    "draws": 100,
+    "tune": 200,
+    "chains": 2,
+    "prior_draws": 100,
+}
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    return run_chapter("10-crossed-and-nested-effects", tmp_path_factory.mktemp("ch10"), **FAST)
+
+
+def test_parameters_reached_the_chapter(results):
+    assert results["obs_per_cell"] == 2 and results["n_outliers"] == 2
+    # 11 well-measured countries x 8 verticals x 2 campaigns, plus the sparse country's 3.
+    assert results["n_obs"] == 11 * 8 * 2 + 3
+    assert results["draws"] == 100 and results["chains"] == 2
+
+
+def test_recommended_fit_converged_well_enough_for_fast_mode(results):
+    # Fast mode samples 2 x 100 draws; the chapter's defaults are held to R-hat < 1.01.
+    report = results["convergence"]["Student-t, weakly informative"]
+    assert report["divergences"] == 0
+    assert report["max_rhat"] < 1.1
+    assert report["draws"] == 100 and report["chains"] == 2
+
+
+def test_half_cauchy_priors_imagine_more_absurd_campaigns(results):
+    shares = results["prior_share_absurd"]
+    assert shares["half_cauchy"] > 0.2
+    assert shares["weakly_informative"] < 0.1
+    assert shares["half_cauchy"] > 3 * shares["weakly_informative"]
+
+
+def test_student_t_is_less_moved_by_the_outliers(results):
+    errors = results["outlier_intercept_error"]
+    # Two outliers raised by 3.0 among 16 campaigns pull a normal fit up by about 0.3.
+    assert errors["normal"] > 0.15
+    assert abs(errors["student_t"]) < abs(errors["normal"]) / 2
+    sigma = results["sigma_estimate"]
+    assert sigma["normal"] > 1.3 * sigma["student_t"]
+    assert results["nu_mean"] < 10  # heavy tails found
+
+
+def test_bands_follow_the_amount_of_data(results):
+    width = results["band_width_90"]
+    n_obs = results["band_n_obs"]
+    assert n_obs["Spain · hotels"] == 0 and n_obs["Portugal · hotels"] == 3
+    assert n_obs["France · hotels"] == 16
+    assert width["Spain · hotels"] > width["France · hotels"]
+    assert width["Portugal · hotels"] > width["France · hotels"]
+    assert width["Spain · hotels"] > width["Portugal · hotels"]
+    assert sum(results["band_truth_inside"].values()) >= 3
+
+
+def test_recovery_covers_at_least_the_promised_share(results):
+    assert results["recovery_share_all"] >= 0.75
+    assert results["recovery_share_parts"] >= 0.75
+    table = results["recovery_table"]
+    assert len(table["parameter"]) == results["recovery_count"] > 100
+    true = np.asarray(table["true_value"])
+    lower, upper = np.asarray(table["lower"]), np.asarray(table["upper"])
+    mean = np.asarray(table["posterior_mean"])
+    np.testing.assert_array_equal(np.asarray(table["covered"]), (lower <= true) & (true <= upper))
+    assert np.all((lower <= mean) & (mean <= upper))
+    # The new country has no data, so it is not in the recovery table.
+    assert "Spain" not in set(table["group"])
+
+
+def test_executed_chapter_has_no_errors_and_charts(results):
+    notebook = nbformat.read(results["_executed_notebook"], as_version=4)
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.output_type == "error"]
+    svgs = [o for o in outputs if "image/svg+xml" in o.get("data", {})]
+    assert len(svgs) >= 2, "the response curves and the recovery chart are rendered as SVG"
