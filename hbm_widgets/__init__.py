@@ -99,6 +99,7 @@ from hbm_widgets.glm import (  # noqa: E402
     build_rate_model,
     load_baseball,
     pooled_rates,
+    population_rate,
     rate_priors,
 )
 from hbm_widgets.group_estimates import (  # noqa: E402
@@ -311,6 +312,7 @@ __all__ = [
     "pooled_rates",
     "pooling_estimates",
     "pooling_strategy_specs",
+    "population_rate",
     "population_summary",
     "posterior_parameter_table",
     "posterior_predictive_draws",

@@ -32,6 +32,7 @@ __all__ = [
     "build_rate_model",
     "load_baseball",
     "pooled_rates",
+    "population_rate",
     "rate_priors",
 ]
 
@@ -321,7 +322,7 @@ def pooled_rates(
     lower, upper = np.quantile(draws, [tail, 1 - tail], axis=0)
     raw = totals[count].to_numpy(dtype=float) / totals[size].to_numpy(dtype=float)
     pooled = draws.mean(axis=0)
-    population = _population_rate(idata, family)
+    population = population_rate(idata, family)
     with np.errstate(divide="ignore", invalid="ignore"):
         shrinkage = np.where(
             np.isclose(raw, population), np.nan, (raw - pooled) / (raw - population)
@@ -340,8 +341,11 @@ def pooled_rates(
     )
 
 
-def _population_rate(idata, family: str) -> float:
-    """The rate of a typical group: the inverse link of mu_alpha's posterior mean."""
+def population_rate(idata, family: str = "binomial") -> float:
+    """The rate of a typical group: the inverse link of ``mu_alpha``'s posterior mean.
+
+    NaN for a fit without ``mu_alpha`` (no or complete pooling).
+    """
     if family not in _FAMILIES:
         raise SpecificationError(
             f"unknown family {family!r}; expected one of: {', '.join(_FAMILIES)}"
