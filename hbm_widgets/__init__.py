@@ -9,6 +9,9 @@ import warnings
 
 # ArviZ 0.2x announces its coming 1.0 refactor on import; a learner cannot act on it.
 warnings.filterwarnings("ignore", message="ArviZ is undergoing a major refactor")
+# PyTensor from PyPI finds no system BLAS; the workbook's models are small and mostly
+# elementwise, so the warning it prints on every compilation tells a learner nothing.
+warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
 
 from hbm_widgets.conjugate import (  # noqa: E402
     NormalPosterior,
@@ -91,6 +94,7 @@ from hbm_widgets.gcse import (  # noqa: E402
     school_overview,
     school_ranks,
     score_histograms,
+    score_priors,
     score_summary,
 )
 from hbm_widgets.glm import (  # noqa: E402
@@ -343,6 +347,7 @@ __all__ = [
     "school_overview",
     "school_ranks",
     "score_histograms",
+    "score_priors",
     "score_summary",
     "series_priors",
     "shrinkage_factor",
