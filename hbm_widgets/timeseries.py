@@ -7,11 +7,12 @@ written with a few Fourier terms, plus noise:
     e_st ~ Normal(0, sigma),
     f_k = cos(2 pi h t / period) and sin(2 pi h t / period) for h = 1..harmonics.
 
-With ``pooling="partial"`` the levels, slopes and season coefficients of the series are
-drawn from populations (``level_s = mu_level + sigma_level * z_level_s``, non-centred),
-so a short series borrows its season and trend from the others; with ``pooling="none"`` each
-series stands alone with fixed priors. :func:`simulate_grouped_series` draws such series
-with known values and keeps one of them short; :func:`forecast_series` extends any
+With ``pooling="partial"`` the levels and slopes of the series are drawn from populations
+(``level_s ~ Normal(mu_level, sigma_level)``), and the season is either one pattern shared
+by all series or partially pooled too, so a short series borrows its season and trend from
+the others; with ``pooling="none"`` each series stands alone with fixed priors.
+:func:`simulate_grouped_series` draws such series with known values and keeps one of them
+short; :func:`forecast_series` extends any
 series into the future with bands.
 """
 
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pymc as pm
+import pytensor.tensor as pt
 
 from hbm_widgets.data import _as_numeric
 from hbm_widgets.errors import DataValidationError, SpecificationError, WorkbookInputError
@@ -46,9 +48,10 @@ SERIES_TRUTH: Mapping[str, float | tuple[float, ...]] = {
     "sigma_level": 0.3,
     "mu_slope": 0.25,  # growth per year on the log scale (about 28% a year)
     "sigma_slope": 0.08,
-    # The chain's yearly pattern: coefficients of cos_1, sin_1, cos_2, sin_2.
+    # The chain's yearly pattern: coefficients of cos_1, sin_1, cos_2, sin_2, shared by
+    # every store (a positive sigma_season would give each store its own variation).
     "mu_season": (0.3, 0.1, 0.05, -0.08),
-    "sigma_season": 0.04,
+    "sigma_season": 0.0,
     "sigma": 0.08,  # month-to-month noise
 }
 
@@ -217,6 +220,7 @@ def build_series_model(
     data: SeriesData,
     *,
     pooling: str = "partial",
+    season_pooling: str = "complete",
     parameterization: str = "centered",
     priors: Mapping[str, Prior] | None = None,
 ) -> pm.Model:
@@ -226,10 +230,13 @@ def build_series_model(
     ----------
     data : SeriesData
     pooling : {"partial", "none"}
-        ``partial`` draws each series' level, slope and season coefficients from normal
-        populations whose means (``mu_level``, ``mu_slope``, ``mu_season``) get the
-        ``level``, ``slope`` and ``season`` priors; ``none`` gives every series those
-        priors directly and nothing is shared but ``sigma``.
+        ``partial`` draws each series' level and slope from normal populations whose means
+        (``mu_level``, ``mu_slope``) get the ``level`` and ``slope`` priors; ``none`` gives
+        every series those priors directly and nothing is shared but ``sigma``.
+    season_pooling : {"complete", "partial"}
+        Under partial pooling, whether all series share one season (``mu_season``, the
+        default) or each series' season coefficients are drawn around it with spread
+        ``sigma_season``.
     parameterization : {"centered", "non_centered"}
         How the partially pooled terms are written. Centred (the default) suits series
         long enough to pin down their own level, trend and season; non-centred suits many
@@ -241,8 +248,9 @@ def build_series_model(
     -------
     pymc.Model
         Dims: the series column, ``fourier`` (``cos_1``, ``sin_1``, ...) and ``obs_id``.
-        ``level``, ``slope`` (series) and ``season`` (series x fourier); non-centred,
-        they are deterministic, built from ``z_level``, ``z_slope`` and ``z_season``.
+        ``level``, ``slope`` (series) and ``season`` (series x fourier, deterministic when
+        shared); non-centred, they are deterministic, built from ``z_level``, ``z_slope``
+        and ``z_season``.
 
     Examples
     --------
@@ -262,6 +270,10 @@ def build_series_model(
         raise SpecificationError(
             f"unknown parameterization {parameterization!r}; expected one of: "
             "centered, non_centered"
+        )
+    if season_pooling not in ("complete", "partial"):
+        raise SpecificationError(
+            f"unknown season_pooling {season_pooling!r}; expected one of: complete, partial"
         )
     if pooling == "partial" and data.n_series < 2:
         raise SpecificationError("partial pooling needs at least two series; use pooling='none'")
@@ -292,7 +304,15 @@ def build_series_model(
             centred = parameterization == "centered"
             level = _pooled("level", chosen, dims=group, centred=centred)
             slope = _pooled("slope", chosen, dims=group, centred=centred)
-            season = _pooled("season", chosen, dims=(group, "fourier"), centred=centred)
+            if season_pooling == "partial":
+                season = _pooled("season", chosen, dims=(group, "fourier"), centred=centred)
+            else:
+                shared = chosen["season"].create("mu_season", dims="fourier")
+                season = pm.Deterministic(
+                    "season",
+                    pt.broadcast_to(shared, (data.n_series, 2 * data.harmonics)),
+                    dims=(group, "fourier"),
+                )
         else:
             level = chosen["level"].create("level", dims=group)
             slope = chosen["slope"].create("slope", dims=group)
@@ -417,8 +437,9 @@ def simulate_grouped_series(
     """Monthly log sales of ``n_series`` stores, the last one opened only recently.
 
     Data-generating process (values in ``SERIES_TRUTH``): each store draws a level (at the
-    last observed month), a yearly slope and four season coefficients around the chain's
-    pattern, all normal; ``log_sales = level + slope * (month - last) / 12 + season +
+    last observed month) and a yearly slope, both normal; its four season coefficients are
+    the chain's pattern (plus normal deviations when ``sigma_season`` is positive);
+    ``log_sales = level + slope * (month - last) / 12 + season +
     Normal(0, sigma)`` noise. Every store is observed for months ``0 .. n_periods - 1``
     except the last, which opened ``short_length`` months before the end; ``future``
     holds the next ``horizon`` months of every store.
