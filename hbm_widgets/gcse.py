@@ -34,6 +34,7 @@ from scipy import stats
 from hbm_widgets.data import GroupedData
 from hbm_widgets.errors import DataValidationError, WorkbookInputError
 from hbm_widgets.mixedlm import MixedLMFit
+from hbm_widgets.priors import Prior
 
 __all__ = [
     "GCSE_REFERENCE",
@@ -53,6 +54,7 @@ __all__ = [
     "school_overview",
     "school_ranks",
     "score_histograms",
+    "score_priors",
     "score_summary",
 ]
 
@@ -329,8 +331,43 @@ def sampling_cost(idata: az.InferenceData, var_names: Sequence[str] | None = Non
 # --------------------------------------------------------------------------------------------
 
 
-def _two_figures(value: float) -> float:
-    return float(f"{value:.2g}") if value else 0.0
+def score_priors(score_range: tuple[float, float] = (0.0, 100.0)) -> dict[str, Prior]:
+    """Weakly informative priors for a bounded score, from the width of its scale alone.
+
+    For a score that can only lie in ``score_range`` (width ``W``) and a 0/1 predictor:
+
+    - ``mu_alpha ~ Normal(centre, W / 5)``: a typical group's mean lies within the scale;
+    - ``mu_beta ~ Normal(0, W / 10)``: a gap of a fifth of the scale is already large;
+    - ``sigma_alpha ~ HalfNormal(0.15 W)``, ``sigma_beta ~ HalfNormal(W / 10)``: groups may
+      differ by up to about a third of the scale, their gaps by a fifth;
+    - ``rho ~ LKJ(2)`` and ``sigma ~ HalfNormal(W / 5)`` (a residual SD up to two fifths of
+      the scale).
+
+    They use no data, only what the scale itself says. Keys are those of
+    :data:`hbm_widgets.spec.PRIOR_ROLES`, ready for ``ModelSpec.with_prior``.
+
+    Examples
+    --------
+    >>> score_priors()["mu_alpha"]
+    Prior('Normal', mu=50, sigma=20)
+    """
+    try:
+        low, high = (float(v) for v in score_range)
+    except (TypeError, ValueError):
+        raise WorkbookInputError(
+            f"score_range must be two numbers (low, high), got {score_range!r}"
+        ) from None
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise WorkbookInputError(f"score_range needs finite low < high, got {score_range!r}")
+    width = high - low
+    return {
+        "mu_alpha": Prior("Normal", mu=(low + high) / 2, sigma=width / 5),
+        "mu_beta": Prior("Normal", mu=0, sigma=width / 10),
+        "sigma_alpha": Prior("HalfNormal", sigma=0.15 * width),
+        "sigma_beta": Prior("HalfNormal", sigma=width / 10),
+        "rho": Prior("LKJCorr", eta=2),
+        "sigma": Prior("HalfNormal", sigma=width / 5),
+    }
 
 
 def build_joint_model(
@@ -340,18 +377,21 @@ def build_joint_model(
     outcome: str = "course",
     companion: str = "written",
     predictor: str = "female",
-    eta: float = 2.0,
+    score_range: tuple[float, float] = (0.0, 100.0),
 ) -> pm.Model:
     """Both scores of every student, with correlated school effects and residuals.
 
-    For student ``i`` in school ``j`` and outcome ``k`` (``outcome`` or ``companion``),
+    For student ``i`` in school ``j``, with ``y`` the ``outcome`` and ``w`` the ``companion``
+    score and ``x`` the 0/1 predictor,
 
-        y_ik = a_jk + b_jk * x_i + e_ik,   (e_i,outcome, e_i,companion) ~ bivariate normal,
+        y_i = alpha_j + beta_j * x_i + e_i,
+        w_i = alpha_written_j + beta_written * x_i + d_i,   (e_i, d_i) bivariate normal,
 
     with residual SDs ``sigma`` and ``sigma_<companion>`` and residual correlation
-    ``rho_residual``; the four school effects ``(a_j,outcome, b_j,outcome, a_j,companion,
-    b_j,companion)`` are multivariate normal around ``mu`` with an LKJ(eta) correlation,
-    written non-centred through the Cholesky factor.
+    ``rho_residual``. The three school effects ``(alpha_j, beta_j, alpha_written_j)`` are
+    multivariate normal around ``mu`` with an LKJ(2) correlation (``school_corr``), written
+    non-centred through the Cholesky factor; the companion's predictor effect is shared by
+    all schools (letting it vary too leaves it poorly identified on the GCSE data).
 
     A student with both scores contributes ``p(companion) p(outcome | companion)``; one with a
     single score contributes that score's marginal density (the missing one integrated out
@@ -365,9 +405,9 @@ def build_joint_model(
     holds, for each student without an ``outcome`` score, its expected value given the
     student's school, predictor and ``companion`` score.
 
-    Priors are scaled to each score's observed mean and SD as in
-    :func:`hbm_widgets.default_priors`: normal locations 2.5 SDs wide, exponential scales
-    with mean one SD.
+    Both scores get the priors of :func:`score_priors` for ``score_range`` (the companion's
+    intercept, its SD and its residual SD like the outcome's; its shared predictor effect
+    like ``mu_beta``); the residual correlation gets LKJ(2).
 
     Raises
     ------
@@ -401,17 +441,20 @@ def build_joint_model(
     both = np.flatnonzero(has_y & has_w)
     only_y = np.flatnonzero(has_y & ~has_w)
     only_w = np.flatnonzero(~has_y & has_w)
-    sd_x = float(np.std(x)) or 1.0
-    means = [float(np.nanmean(y)), float(np.nanmean(w))]
-    sds = [float(np.nanstd(y)), float(np.nanstd(w))]
-    effects = [f"{outcome}_intercept", f"{outcome}_{predictor}", f"{companion}_intercept"]
-    location_mu = [_two_figures(means[0]), 0.0, _two_figures(means[1])]
+    priors = {name: prior.kwargs for name, prior in score_priors(score_range).items()}
+    location_mu = [priors["mu_alpha"]["mu"], priors["mu_beta"]["mu"], priors["mu_alpha"]["mu"]]
     location_sd = [
-        _two_figures(2.5 * sds[0]),
-        _two_figures(2.5 * sds[0] / sd_x),
-        _two_figures(2.5 * sds[1]),
+        priors["mu_alpha"]["sigma"],
+        priors["mu_beta"]["sigma"],
+        priors["mu_alpha"]["sigma"],
     ]
-    scale_lam = [_two_figures(1 / sds[0]), _two_figures(sd_x / sds[0]), _two_figures(1 / sds[1])]
+    scale_sd = [
+        priors["sigma_alpha"]["sigma"],
+        priors["sigma_beta"]["sigma"],
+        priors["sigma_alpha"]["sigma"],
+    ]
+    eta = priors["rho"]["eta"]
+    effects = [f"{outcome}_intercept", f"{outcome}_{predictor}", f"{companion}_intercept"]
     coords = {
         group: [str(n) for n in names],
         "effect": effects,
@@ -430,7 +473,7 @@ def build_joint_model(
             "school_chol",
             n=3,
             eta=eta,
-            sd_dist=pm.Exponential.dist(lam=np.asarray(scale_lam), shape=3),
+            sd_dist=pm.HalfNormal.dist(sigma=np.asarray(scale_sd), shape=3),
             compute_corr=True,
         )
         pm.Deterministic("school_corr", corr, dims=("effect", "effect_bis"))
@@ -441,7 +484,7 @@ def build_joint_model(
         alpha = pm.Deterministic("alpha", school_effects[:, 0], dims=group)
         beta = pm.Deterministic("beta", school_effects[:, 1], dims=group)
         alpha_w = pm.Deterministic(f"alpha_{companion}", school_effects[:, 2], dims=group)
-        beta_w = pm.Normal(f"beta_{companion}", mu=0.0, sigma=_two_figures(2.5 * sds[1] / sd_x))
+        beta_w = pm.Normal(f"beta_{companion}", **priors["mu_beta"])
         pm.Deterministic("mu_alpha", mu[0])
         pm.Deterministic("mu_beta", mu[1])
         pm.Deterministic(f"mu_alpha_{companion}", mu[2])
@@ -450,8 +493,8 @@ def build_joint_model(
         pm.Deterministic(f"sigma_alpha_{companion}", school_sds[2])
         pm.Deterministic("rho", corr[0, 1])
 
-        sigma = pm.Exponential("sigma", lam=_two_figures(1 / sds[0]))
-        sigma_w = pm.Exponential(f"sigma_{companion}", lam=_two_figures(1 / sds[1]))
+        sigma = pm.HalfNormal("sigma", **priors["sigma"])
+        sigma_w = pm.HalfNormal(f"sigma_{companion}", **priors["sigma"])
         residual_corr = pm.LKJCorr("residual_corr", n=2, eta=eta)
         rho_residual = pm.Deterministic("rho_residual", residual_corr[0])
 

@@ -251,6 +251,31 @@ def test_joint_likelihood_is_the_bivariate_normal(gcse_frame):
     assert likelihood == pytest.approx(expected, rel=1e-9)
 
 
+def test_score_priors_come_from_the_scale_alone(course_data):
+    priors = hbm.score_priors((0, 100))
+    assert priors["mu_alpha"] == hbm.Prior("Normal", mu=50, sigma=20)
+    assert priors["sigma_beta"] == hbm.Prior("HalfNormal", sigma=10)
+    assert hbm.score_priors((20, 30))["mu_beta"] == hbm.Prior("Normal", mu=0, sigma=1)
+    spec = hbm.ModelSpec(pooling="partial", varying="both", priors=priors)
+    assert hbm.resolve_priors(spec, course_data)["sigma"] == hbm.Prior("HalfNormal", sigma=20)
+    with pytest.raises(hbm.WorkbookInputError, match=r"needs finite low < high, got \(100, 0\)"):
+        hbm.score_priors((100, 0))
+    with pytest.raises(hbm.WorkbookInputError, match="must be two numbers"):
+        hbm.score_priors("0-100")
+
+
+def test_joint_model_priors_are_the_score_priors(gcse_frame):
+    model = gcse.build_joint_model(gcse_frame, score_range=(0, 50))
+    point = model.initial_point()
+    # mu's prior: Normal([25, 0, 25], [10, 5, 10]); check its log density at the initial point.
+    mu_logp = model.compile_logp(vars=[model["mu"]])(point)
+    expected = stats.norm([25, 0, 25], [10, 5, 10]).logpdf(point["mu"]).sum()
+    assert mu_logp == pytest.approx(expected)
+    sigma_logp = model.compile_logp(vars=[model["sigma_written"]], jacobian=False)(point)
+    value = np.exp(point["sigma_written_log__"])
+    assert sigma_logp == pytest.approx(stats.halfnorm(scale=10).logpdf(value))
+
+
 def test_joint_model_refuses_students_without_scores(gcse_frame):
     broken = gcse_frame.copy()
     broken.loc[[0, 5], ["course", "written"]] = np.nan
