@@ -691,6 +691,8 @@ def run_report(job: ReportJob, *, progress_bar: bool = True) -> ReportResult:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from hbm_widgets.report_kernel import PollingKernelManager
+
     start = time.perf_counter()
     output = _check_output(job.output, force=job.force)
     folder = output.parent
@@ -719,6 +721,8 @@ def run_report(job: ReportJob, *, progress_bar: bool = True) -> ReportResult:
                 progress_bar=progress_bar,
                 # Keep the kernel's own start-up notices off the terminal.
                 extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                # jupyter_client's manager, but never waiting on a missed wake-up for ever.
+                kernel_manager_class=PollingKernelManager,
             )
         except PapermillExecutionError as exc:
             code = 2 if exc.ename in _INPUT_ERRORS else 1

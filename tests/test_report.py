@@ -790,3 +790,37 @@ def test_group_estimates_chart_draws_one_coefficient():
         hbm.plot_group_estimates(table, coefficient="gamma")
     with pytest.raises(hbm.WorkbookInputError, match="'hdi_low' is missing"):
         hbm.plot_group_estimates(table.drop(columns="hdi_low"))
+
+
+def test_kernel_replies_are_awaited_in_slices():
+    import asyncio
+    from queue import Empty
+
+    from hbm_widgets.report_kernel import PollingChannel, PollingKernelClient, PollingKernelManager
+
+    class Socket:
+        def __init__(self, ready_at):
+            self.calls, self.ready_at = [], ready_at
+
+        async def poll(self, timeout_ms):
+            self.calls.append(timeout_ms)
+            return len(self.calls) >= self.ready_at
+
+    async def receive(**_):
+        return {"msg_type": "execute_reply"}
+
+    channel = PollingChannel.__new__(PollingChannel)  # no real socket needed
+    channel._recv = receive
+    channel.socket = Socket(ready_at=3)
+    # An endless wait is three one-second waits here, the third finding the reply.
+    assert asyncio.run(channel.get_msg()) == {"msg_type": "execute_reply"}
+    assert channel.socket.calls == [1000, 1000, 1000]
+    # A wait with a deadline is left as it was: one wait, then Empty.
+    channel.socket = Socket(ready_at=2)
+    with pytest.raises(Empty):
+        asyncio.run(channel.get_msg(timeout=0.5))
+    assert channel.socket.calls == [500]
+    client = PollingKernelManager(kernel_name="python3").client()
+    assert isinstance(client, PollingKernelClient)
+    assert client.shell_channel_class is PollingChannel
+    assert client.iopub_channel_class is PollingChannel
