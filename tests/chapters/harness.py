@@ -15,6 +15,8 @@ from pathlib import Path
 
 import papermill as pm
 
+from hbm_widgets.report_kernel import PollingKernelManager
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 
@@ -43,6 +45,9 @@ def run_chapter(slug: str, workdir: Path, **parameters) -> dict:
             progress_bar=False,
             # The kernel must be this interpreter's, whatever jupyter finds first on PATH.
             language="python",
+            # The report command's kernel manager: it cannot miss a reply from an idle
+            # kernel, which the default one now and then does after widget cells.
+            kernel_manager_class=PollingKernelManager,
         )
     finally:
         if env_before is None:
