@@ -195,6 +195,28 @@ def test_posterior_scalars_name_what_is_missing(synthetic_idata):
         gcse.posterior_scalars(synthetic_idata, ["nu"])
 
 
+def test_sampling_cost_counts_gradient_evaluations():
+    rng = np.random.default_rng(5)
+    steps = rng.integers(3, 32, size=(2, 200))
+    idata = az.from_dict(
+        posterior={"mu": rng.normal(size=(2, 200)), "tau": rng.normal(size=(2, 200))},
+        sample_stats={
+            "n_steps": steps,
+            "tree_depth": np.ceil(np.log2(steps + 1)),
+            "diverging": np.arange(400).reshape(2, 200) < 3,
+        },
+    )
+    cost = gcse.sampling_cost(idata, ["mu", "tau"])
+    ess = min(float(az.ess(idata, var_names=[v])[v]) for v in ("mu", "tau"))
+    assert cost["gradient_evaluations"] == steps.sum()
+    assert cost["min_ess_bulk"] == pytest.approx(ess)
+    assert cost["ess_per_1000_gradients"] == pytest.approx(1000 * ess / steps.sum())
+    assert cost["divergences"] == 3
+    no_stats = az.from_dict(posterior={"mu": rng.normal(size=(2, 10))})
+    with pytest.raises(hbm.WorkbookInputError, match="no NUTS sample statistics"):
+        gcse.sampling_cost(no_stats)
+
+
 # ------------------------------------------------------------------------------------------
 # The joint model of course and written scores
 # ------------------------------------------------------------------------------------------
