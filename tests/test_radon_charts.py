@@ -81,7 +81,7 @@ def test_group_means_vs_size_uses_a_log_axis():
     points = spec["layer"][0]
     assert points["encoding"]["x"] == {
         "field": "n",
-        "scale": {"type": "log"},
+        "scale": {"type": "log", "nice": False, "padding": 8},
         "title": "observations in the county (log scale)",
         "type": "quantitative",
     }

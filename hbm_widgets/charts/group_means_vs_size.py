@@ -47,7 +47,9 @@ def plot_group_means_vs_size(
         .mark_circle(size=45, opacity=0.75, color="#1f77b4")
         .encode(
             x=alt.X(
-                "n:Q", scale=alt.Scale(type="log"), title=f"observations in the {group} (log scale)"
+                "n:Q",
+                scale=alt.Scale(type="log", nice=False, padding=8),
+                title=f"observations in the {group} (log scale)",
             ),
             y=alt.Y(f"{mean}:Q", title=f"{group} mean", scale=alt.Scale(zero=False)),
             tooltip=[f"{group}:N", "n:Q", alt.Tooltip(f"{mean}:Q", format=".2f")],
