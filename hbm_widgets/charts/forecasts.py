@@ -64,7 +64,7 @@ def plot_forecasts(
     forecast = base.transform_filter(alt.datum.layer == "forecast")
     layers = [
         forecast.mark_area(opacity=0.2, color="#1f77b4").encode(
-            y=alt.Y("lower_90:Q", title=value_title), y2="upper_90:Q"
+            y=alt.Y("lower_90:Q", title=value_title, scale=alt.Scale(zero=False)), y2="upper_90:Q"
         ),
         forecast.mark_area(opacity=0.35, color="#1f77b4").encode(y="lower_50:Q", y2="upper_50:Q"),
         forecast.mark_line(color="#08306b", strokeWidth=2).encode(y="mean:Q"),
