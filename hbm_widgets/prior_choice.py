@@ -196,12 +196,15 @@ def scale_prior_summary(
     """
     priors = _labelled(priors)
     levels = [_number("threshold", t) for t in thresholds]
+    if not levels:
+        raise WorkbookInputError("give at least one threshold")
+    points = np.array([max(t, 0.0) for t in levels])
     rows = []
     for label, prior in priors.items():
+        log_cdf = np.atleast_1d(pm.logcdf(prior.dist(), points).eval())  # one compile a prior
         row = {"prior": label, "distribution": str(prior)}
-        for t in levels:
-            log_cdf = float(pm.logcdf(prior.dist(), t).eval()) if t > 0 else -np.inf
-            row[f"P(sigma > {t:g})"] = float(-np.expm1(log_cdf))
+        for t, value in zip(levels, log_cdf, strict=True):
+            row[f"P(sigma > {t:g})"] = 1.0 if t <= 0 else float(-np.expm1(value))
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -1,0 +1,75 @@
+"""Chapter 08 in fast mode: a small prior study whose recorded summaries match its table."""
+
+from __future__ import annotations
+
+import nbformat
+import pandas as pd
+import pytest
+
+import hbm_widgets as hbm
+from tests.chapters.harness import run_chapter
+
+pytestmark = pytest.mark.notebook
+
+FAST = {
+    "designs": {"N=50, J=5": [50, 5], "N=200, J=10": [200, 10]},
+    "priors": ["good", "bad"],
+    "n_simulations": 3,
+    "draws": 150,
+    "tune": 200,
+    "chains": 2,
+    "n_jobs": 2,
+}
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("ch08")
+    return run_chapter("08-monte-carlo-study", workdir, study_path=str(workdir / "study"), **FAST)
+
+
+def test_parameters_reached_the_study(results):
+    assert results["designs"] == FAST["designs"]
+    assert results["priors"] == FAST["priors"]
+    assert results["n_fits"] == 2 * 2 * 3
+    assert results["n_rows"] == results["n_fits"] * 5
+
+
+def test_recorded_summary_is_the_saved_tables_summary(results):
+    table = hbm.load_study(results["study_dir"])
+    assert len(table) == results["n_rows"]
+    expected = hbm.summarise_study(table, parameters=["gamma0", "gamma1"])
+    pd.testing.assert_frame_equal(pd.DataFrame(results["summary"]), expected, check_dtype=False)
+    shifts = hbm.compare_priors(table, reference="good", parameters=["gamma0", "gamma1"])
+    pd.testing.assert_frame_equal(pd.DataFrame(results["shifts"]), shifts, check_dtype=False)
+
+
+def test_the_bad_prior_pulls_towards_two_and_most_in_the_small_design(results):
+    shifts = pd.DataFrame(results["shifts"]).set_index(["design", "parameter"])
+    for design in FAST["designs"]:
+        for parameter in ("gamma0", "gamma1"):
+            assert shifts.loc[(design, parameter), "mean_shift"] > 0, (design, parameter)
+    assert (
+        shifts.loc[("N=50, J=5", "gamma1"), "mean_shift"]
+        > shifts.loc[("N=200, J=10", "gamma1"), "mean_shift"]
+    )
+
+
+def test_summary_figures_are_sane(results):
+    summary = pd.DataFrame(results["summary"])
+    assert summary["n_simulations"].eq(3).all()
+    assert summary["coverage"].between(0, 1).all()
+    assert (summary["rmse"] >= summary["bias"].abs() - 1e-12).all()
+    health = pd.DataFrame(results["fit_health"])
+    assert health["fits"].eq(3).all()
+
+
+def test_a_simulation_rerun_alone_matches_the_study(results):
+    assert results["rerun_matches"] is True
+
+
+def test_executed_chapter_has_no_errors_and_charts(results):
+    notebook = nbformat.read(results["_executed_notebook"], as_version=4)
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert sum("image/svg+xml" in o.get("data", {}) for o in outputs) >= 2
