@@ -37,8 +37,7 @@ lint: $(STAMP)
 # Re-execute the chapters in place at their default parameters, refreshing stored outputs
 # (charts as SVG, so they show on a page that runs no JavaScript).
 notebooks: $(STAMP)
-	HBM_CHART_RENDERER=svg $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-		--ExecutePreprocessor.timeout=1800 notebooks/[0-9][0-9]-*.ipynb
+	$(BIN)/python scripts/execute_notebooks.py notebooks/[0-9][0-9]-*.ipynb
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
