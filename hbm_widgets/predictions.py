@@ -39,7 +39,8 @@ __all__ = [
 ]
 
 
-def _stacked(idata, name: str) -> np.ndarray:
+def _stacked(idata, name: str, replicates: int = 1) -> np.ndarray:
+    """Draws of ``name`` stacked over chains and draws (each repeated ``replicates`` times)."""
     if name not in idata.posterior:
         available = ", ".join(sorted(idata.posterior.data_vars))
         raise WorkbookInputError(
@@ -48,7 +49,16 @@ def _stacked(idata, name: str) -> np.ndarray:
         )
     values = idata.posterior[name]
     extra = [d for d in values.dims if d not in ("chain", "draw")]
-    return values.stack(sample=("chain", "draw")).transpose("sample", *extra).values
+    stacked = values.stack(sample=("chain", "draw")).transpose("sample", *extra).values
+    return np.repeat(stacked, replicates, axis=0) if replicates > 1 else stacked
+
+
+def _check_replicates(replicates) -> int:
+    if isinstance(replicates, bool) or not isinstance(replicates, int | np.integer):
+        raise WorkbookInputError(f"replicates must be a whole number >= 1, got {replicates!r}")
+    if replicates < 1:
+        raise WorkbookInputError(f"replicates must be a whole number >= 1, got {replicates!r}")
+    return int(replicates)
 
 
 def _group_position(data: GroupedData, group) -> int | None:
@@ -102,8 +112,9 @@ def coefficient_draws(
     group,
     group_predictor: float | None = None,
     random_seed: int | None = None,
+    replicates: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Draws of one group's intercept and slope, shape (samples,) each.
+    """Draws of one group's intercept and slope, shape (samples * replicates,) each.
 
     Parameters
     ----------
@@ -118,6 +129,9 @@ def coefficient_draws(
         A new group's value of the group-level predictor (needed when the spec uses one).
     random_seed : int, optional
         Seeds the draws of a new group's coefficients.
+    replicates : int
+        Each posterior draw is used this many times (a new group gets fresh coefficients
+        each time), which smooths Monte Carlo noise when there are few posterior draws.
 
     Returns
     -------
@@ -125,12 +139,13 @@ def coefficient_draws(
         The slope is all zeros when the data have no predictor.
     """
     _check_inputs(idata, spec, data)
+    r = _check_replicates(replicates)
     position = _group_position(data, group)
     u = _group_predictor_value(spec, data, group, position, group_predictor)
     rng = np.random.default_rng(random_seed)
-    alpha = _stacked(idata, "alpha")
+    alpha = _stacked(idata, "alpha", r)
     n_samples = alpha.shape[0]
-    beta = _stacked(idata, "beta") if "beta" in idata.posterior else np.zeros(n_samples)
+    beta = _stacked(idata, "beta", r) if "beta" in idata.posterior else np.zeros(n_samples)
 
     if position is not None or spec.pooling == "complete":
         intercept = alpha[:, position] if alpha.ndim == 2 else alpha
@@ -154,17 +169,17 @@ def coefficient_draws(
     intercept = alpha if alpha.ndim == 1 else None
     slope = beta if beta.ndim == 1 else None
     if spec.varies_intercept:
-        centre = _stacked(idata, "mu_alpha")
+        centre = _stacked(idata, "mu_alpha", r)
         if spec.group_predictor:
-            centre = centre + _stacked(idata, "gamma_alpha") * u
-        intercept = centre + _stacked(idata, "sigma_alpha") * z_alpha
+            centre = centre + _stacked(idata, "gamma_alpha", r) * u
+        intercept = centre + _stacked(idata, "sigma_alpha", r) * z_alpha
     if spec.varies_slope:
-        centre = _stacked(idata, "mu_beta")
+        centre = _stacked(idata, "mu_beta", r)
         if spec.group_predictor:
-            centre = centre + _stacked(idata, "gamma_beta") * u
-        scale = _stacked(idata, "sigma_beta")
+            centre = centre + _stacked(idata, "gamma_beta", r) * u
+        scale = _stacked(idata, "sigma_beta", r)
         if spec.correlated:
-            rho = _stacked(idata, "rho")
+            rho = _stacked(idata, "rho", r)
             slope = centre + scale * (rho * z_alpha + np.sqrt(1 - rho**2) * z_beta)
         else:
             slope = centre + scale * z_beta
@@ -175,11 +190,11 @@ def _prior_draws(prior, size: int, seed) -> np.ndarray:
     return np.asarray(pm.draw(prior.dist(), draws=size, random_seed=int(seed)), dtype=float)
 
 
-def _noise(idata, spec: ModelSpec, n_samples: int, rng) -> np.ndarray:
-    sigma = _stacked(idata, "sigma")
+def _noise(idata, spec: ModelSpec, replicates: int, rng) -> np.ndarray:
+    sigma = _stacked(idata, "sigma", replicates)
     if spec.likelihood == "student_t":
-        return sigma * rng.standard_t(_stacked(idata, "nu"))
-    return sigma * rng.standard_normal(n_samples)
+        return sigma * rng.standard_t(_stacked(idata, "nu", replicates))
+    return sigma * rng.standard_normal(sigma.shape[0])
 
 
 def posterior_predictive_draws(
@@ -191,6 +206,7 @@ def posterior_predictive_draws(
     predictor: float = 0.0,
     group_predictor: float | None = None,
     random_seed: int,
+    replicates: int = 1,
 ) -> np.ndarray:
     """Posterior predictive draws of one new observation in ``group`` (existing or new).
 
@@ -205,11 +221,13 @@ def posterior_predictive_draws(
     group_predictor : float, optional
         A new group's group-level predictor, when the spec uses one.
     random_seed : int
+    replicates : int
+        Predicted outcomes per posterior draw.
 
     Returns
     -------
-    ndarray, shape (samples,)
-        One predicted outcome per posterior draw.
+    ndarray, shape (samples * replicates,)
+        Predicted outcomes, ``replicates`` per posterior draw.
 
     Examples
     --------
@@ -229,8 +247,9 @@ def posterior_predictive_draws(
         group=group,
         group_predictor=group_predictor,
         random_seed=int(rng.integers(2**31)),
+        replicates=replicates,
     )
-    return intercept + slope * predictor + _noise(idata, spec, intercept.shape[0], rng)
+    return intercept + slope * predictor + _noise(idata, spec, replicates, rng)
 
 
 def predictive_intervals(
@@ -241,6 +260,7 @@ def predictive_intervals(
     *,
     prob: float = 0.9,
     random_seed: int,
+    replicates: int = 10,
 ) -> pd.DataFrame:
     """Posterior predictive intervals for new observations, one row per case.
 
@@ -254,6 +274,8 @@ def predictive_intervals(
     prob : float
         Probability of the central interval.
     random_seed : int
+    replicates : int
+        Predicted outcomes per posterior draw (several make the interval ends steadier).
 
     Returns
     -------
@@ -290,6 +312,7 @@ def predictive_intervals(
             predictor=case.get("predictor", 0.0),
             group_predictor=case.get("group_predictor"),
             random_seed=int(seed),
+            replicates=replicates,
         )
         position = _group_position(data, group)
         low, high = np.quantile(draws, [(1 - prob) / 2, (1 + prob) / 2])

@@ -318,3 +318,24 @@ def test_ppc_pvalues_flag_a_misfit():
 def test_frames_are_plain_pandas(radon_data):
     table = hbm.group_estimates(constant_posterior(radon_data, alpha=1.0), radon_data)
     assert isinstance(table, pd.DataFrame)
+
+
+def test_replicates_reuse_each_posterior_draw(radon_data):
+    spec = ModelSpec()
+    idata = constant_posterior(
+        radon_data,
+        alpha=radon_data.group_means,
+        mu_alpha=1.5,
+        sigma_alpha=0.5,
+        beta=-0.7,
+        sigma=0.3,
+    )
+    draws = hbm.posterior_predictive_draws(
+        idata, spec, radon_data, group="NEW", random_seed=12, replicates=4
+    )
+    assert draws.shape == (4 * CHAINS * DRAWS,)
+    assert draws.std() == pytest.approx(np.hypot(0.5, 0.3), rel=0.02)
+    with pytest.raises(hbm.WorkbookInputError, match="replicates must be a whole number >= 1"):
+        hbm.posterior_predictive_draws(
+            idata, spec, radon_data, group="NEW", random_seed=12, replicates=0
+        )
