@@ -56,3 +56,28 @@ def test_conjugate_explorer_in_lab(page, lab_server):
     message.wait_for(state="visible", timeout=10_000)
     assert "prior_sd must be positive, got -2" in message.inner_text()
     assert _chart_image(explorer) == after, "the last good chart should stay"
+
+
+def test_shrinkage_explorer_in_lab(page, lab_server):
+    name = "03-shrinkage-and-pooling.ipynb"
+    open_notebook(page, lab_server, name)
+    run_all_cells(page)
+    notebook = save_and_read(page, lab_server["root"], name)
+    assert error_outputs(notebook) == []
+
+    explorer = _explorer(page, "τ (spread of means)")
+    explorer.scroll_into_view_if_needed()
+    before = _chart_image(explorer)
+    tau = explorer.locator(".widget-text", has_text="τ (spread of means)").locator("input")
+    set_text_value(tau, 0.5)  # near complete pooling: every arrow runs almost to the centre
+    page.wait_for_timeout(1500)
+    after = _chart_image(explorer)
+    assert before != after, "the chart did not change when tau changed"
+    assert "shrinkage factor B" in explorer.inner_text()
+
+    sigma = explorer.locator(".widget-text", has_text="σ (within groups)").locator("input")
+    set_text_value(sigma, -1)
+    message = explorer.locator(".widget-html", has_text="must be positive")
+    message.wait_for(state="visible", timeout=10_000)
+    assert "sigma" in message.inner_text()
+    assert _chart_image(explorer) == after, "the last good chart should stay"
