@@ -57,7 +57,8 @@ def plot_pairwise_probabilities(
         color=alt.Color(
             "probability:Q",
             title="P(A > B)",
-            scale=alt.Scale(domain=[0, 1], scheme="redblue", reverse=True),
+            # Blue where the row school is ahead, as in plot_score_difference.
+            scale=alt.Scale(domain=[0, 1], scheme="redblue"),
         ),
         tooltip=["school_a", "school_b", alt.Tooltip("probability:Q", format=".3f")],
     )
