@@ -47,6 +47,8 @@ def run_chapter(slug: str, workdir: Path, **parameters) -> dict:
             cwd=str(workdir),
             kernel_name="python3",
             progress_bar=False,
+            # A cell that hangs fails its test instead of blocking the suite.
+            execution_timeout=900,
             # The kernel must be this interpreter's, whatever jupyter finds first on PATH.
             language="python",
             # The report command's kernel manager waits in one-second slices, so a reply
