@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --no-browser \
-		--ServerApp.default_url=/lab/tree/01-bayes-rule.ipynb $(ROOT_FLAG)
+		--LabApp.default_url=/lab/tree/01-bayes-rule.ipynb $(ROOT_FLAG)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
