@@ -794,7 +794,13 @@ def test_group_estimates_chart_draws_one_coefficient():
 
 def test_kernel_replies_are_awaited_in_slices():
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
     from queue import Empty
+
+    def run(coroutine):
+        # In a thread of its own: earlier tests may leave an event loop running in this one.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, coroutine).result()
 
     from hbm_widgets.report_kernel import PollingChannel, PollingKernelClient, PollingKernelManager
 
@@ -813,12 +819,12 @@ def test_kernel_replies_are_awaited_in_slices():
     channel._recv = receive
     channel.socket = Socket(ready_at=3)
     # An endless wait is three one-second waits here, the third finding the reply.
-    assert asyncio.run(channel.get_msg()) == {"msg_type": "execute_reply"}
+    assert run(channel.get_msg()) == {"msg_type": "execute_reply"}
     assert channel.socket.calls == [1000, 1000, 1000]
     # A wait with a deadline is left as it was: one wait, then Empty.
     channel.socket = Socket(ready_at=2)
     with pytest.raises(Empty):
-        asyncio.run(channel.get_msg(timeout=0.5))
+        run(channel.get_msg(timeout=0.5))
     assert channel.socket.calls == [500]
     client = PollingKernelManager(kernel_name="python3").client()
     assert isinstance(client, PollingKernelClient)

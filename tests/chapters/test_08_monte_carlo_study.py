@@ -39,9 +39,13 @@ def test_recorded_summary_is_the_saved_tables_summary(results):
     table = hbm.load_study(results["study_dir"])
     assert len(table) == results["n_rows"]
     expected = hbm.summarise_study(table, parameters=["gamma0", "gamma1"])
-    pd.testing.assert_frame_equal(pd.DataFrame(results["summary"]), expected, check_dtype=False)
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(results["summary"]), expected, check_dtype=False, check_like=True
+    )
     shifts = hbm.compare_priors(table, reference="good", parameters=["gamma0", "gamma1"])
-    pd.testing.assert_frame_equal(pd.DataFrame(results["shifts"]), shifts, check_dtype=False)
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(results["shifts"]), shifts, check_dtype=False, check_like=True
+    )
 
 
 def test_the_bad_prior_pulls_towards_two_and_most_in_the_small_design(results):
