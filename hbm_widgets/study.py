@@ -248,7 +248,9 @@ class StudySpec:
         The prior on both ``sigma`` and ``sigma_beta`` (half-Cauchy with scale 5).
     alpha_prior : Prior
         The prior on the shared intercept, the same under every prior choice.
-    parameterization : {"non_centered", "centered"}
+    parameterization : {"centered", "non_centered"}
+        Centred by default: with ten or more observations a group, each group's slope is
+        well determined by its own data, the case where the centred form samples better.
 
     Examples
     --------
@@ -272,7 +274,7 @@ class StudySpec:
     truth: StudyTruth = field(default_factory=StudyTruth)
     scale_prior: Prior = field(default_factory=lambda: Prior("HalfCauchy", beta=5))
     alpha_prior: Prior = field(default_factory=lambda: Prior("Normal", mu=0, sigma=10))
-    parameterization: str = "non_centered"
+    parameterization: str = "centered"
 
     def __post_init__(self) -> None:
         designs = _as_designs(self.designs)

@@ -48,7 +48,7 @@ def plot_binned_density(
             x=alt.X("bin_start:Q", bin="binned", title=x_title),
             x2="bin_end:Q",
             y=alt.Y("density:Q", title="density", stack=None),
-            color=alt.Color(f"{label}:N", title=None, sort=order),
+            color=alt.Color(f"{label}:N", title=None, sort=order, legend=alt.Legend(labelLimit=0)),
             tooltip=[f"{label}:N", "bin_start:Q", "bin_end:Q", alt.Tooltip("share:Q", format=".3f")]
             if "share" in bins.columns
             else [f"{label}:N", "bin_start:Q", "bin_end:Q"],

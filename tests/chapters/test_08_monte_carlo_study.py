@@ -48,15 +48,14 @@ def test_recorded_summary_is_the_saved_tables_summary(results):
     )
 
 
-def test_the_bad_prior_pulls_towards_two_and_most_in_the_small_design(results):
+def test_the_bad_prior_pulls_towards_two_in_every_design(results):
+    # Fitted to the same data sets, the prior centred on 2 gives the higher posterior mean.
     shifts = pd.DataFrame(results["shifts"]).set_index(["design", "parameter"])
     for design in FAST["designs"]:
         for parameter in ("gamma0", "gamma1"):
-            assert shifts.loc[(design, parameter), "mean_shift"] > 0, (design, parameter)
-    assert (
-        shifts.loc[("N=50, J=5", "gamma1"), "mean_shift"]
-        > shifts.loc[("N=200, J=10", "gamma1"), "mean_shift"]
-    )
+            shift = shifts.loc[(design, parameter)]
+            assert shift["mean_shift"] > 2 * shift["shift_mcse"] > 0, (design, parameter)
+    assert results["pull_check"] is None  # the fast run has no flat prior to compare with
 
 
 def test_summary_figures_are_sane(results):
