@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from unittest import mock
 
+import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 import pytest
@@ -96,7 +98,18 @@ def test_explorer_follows_tau_and_sigma(gcse_schools, no_display):
     assert no_display.call_count == 2
 
 
-def test_tau_near_zero_and_very_large_reach_the_two_extremes(no_display):
+def test_tau_is_a_slider_released_to_redraw(no_display):
+    explorer = hbm.shrinkage_explorer(sigma=13.8, tau=8.9, mu=73.7)
+    tau = explorer.controls["tau"]
+    assert isinstance(tau, widgets.FloatSlider) and not tau.continuous_update
+    # From complete pooling to ten times sigma (138, rounded up to 200) in steps of 0.1.
+    assert (tau.min, tau.max, tau.step, tau.value) == (0.0, 200.0, 0.1, 8.9)
+    assert isinstance(explorer.controls["sigma"], widgets.FloatText)
+    assert hbm.shrinkage_explorer(sigma=0.5, tau=0.2, mu=0.0).controls["tau"].max == 5.0
+    assert hbm.shrinkage_explorer(sigma=2.0, tau=1.0, tau_max=3.0).controls["tau"].max == 3.0
+
+
+def test_tau_slider_ends_are_the_two_extremes(no_display):
     explorer = hbm.shrinkage_explorer(sigma=13.8, tau=8.9, mu=73.7)
     explorer.controls["tau"].value = 0.0
     table = explorer.estimates
@@ -104,22 +117,46 @@ def test_tau_near_zero_and_very_large_reach_the_two_extremes(no_display):
     explorer.controls["tau"].value = 1e-3
     assert explorer.estimates["shrinkage"].min() > 0.999
     np.testing.assert_allclose(explorer.estimates["partial_pooling"], 73.7, atol=1e-3)
-    explorer.controls["tau"].value = 1e4
-    assert explorer.estimates["shrinkage"].max() < 1e-5
-    np.testing.assert_allclose(
-        explorer.estimates["partial_pooling"], explorer.estimates["no_pooling"], atol=1e-3
-    )
+    explorer.controls["tau"].value = explorer.controls["tau"].max
+    # At the right end even the school of one pupil keeps over 99% of its own deviation.
+    assert explorer.estimates["shrinkage"].max() < 0.005
+    moved = explorer.estimates["partial_pooling"] - explorer.estimates["no_pooling"]
+    deviation = explorer.estimates["no_pooling"] - 73.7
+    assert (np.abs(moved) <= 0.005 * np.abs(deviation) + 1e-12).all()
     spec = explorer.chart.to_dict()
     for row in rows(spec, spec["hconcat"][0]["layer"][0]):
-        assert row["partial_pooling"] == pytest.approx(row["no_pooling"], abs=1e-3)
+        assert row["partial_pooling"] == pytest.approx(row["no_pooling"], abs=0.1)
+
+
+def test_tau_slider_cannot_leave_its_range(no_display):
+    explorer = hbm.shrinkage_explorer(sigma=13.8, tau=8.9, mu=73.7)
+    explorer.controls["tau"].value = -1.0  # a slider clamps: complete pooling, no error
+    assert explorer.controls["tau"].value == 0.0 and explorer.error is None
+    assert (explorer.estimates["shrinkage"] == 1).all()
+    explorer.controls["tau"].value = 1e4
+    assert explorer.controls["tau"].value == 200.0 and explorer.error is None
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"tau": -1.0}, "tau must be zero or positive, got -1"),
+        ({"tau": 30.0, "tau_max": 20.0}, "tau (30) must not exceed tau_max (20)"),
+        ({"tau_max": 0.0}, "tau_max must be positive, got 0.0"),
+        ({"sigma": float("nan")}, "sigma must be a finite number, got nan"),
+    ],
+)
+def test_starting_values_the_slider_cannot_show_are_refused(arguments, message):
+    with pytest.raises(hbm.WorkbookInputError, match=re.escape(message)):
+        hbm.shrinkage_explorer(**{"sigma": 13.8, "tau": 8.9, "mu": 73.7, **arguments})
 
 
 @pytest.mark.parametrize(
     ("control", "value", "message"),
     [
-        ("tau", -1.0, "tau must be zero or positive, got -1"),
         ("sigma", 0.0, "sigma must be positive, got 0"),
         ("sigma", -5.0, "sigma must be positive, got -5"),
+        ("mu", float("inf"), "mu must be a finite number, got inf"),
     ],
 )
 def test_bad_values_show_inline_and_keep_the_last_chart(no_display, control, value, message):

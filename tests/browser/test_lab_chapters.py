@@ -67,13 +67,31 @@ def test_shrinkage_explorer_in_lab(page, lab_server):
 
     explorer = _explorer(page, "τ (spread of means)")
     explorer.scroll_into_view_if_needed()
+    slider = explorer.locator(".widget-slider", has_text="τ (spread of means)")
+    readout = slider.locator(".widget-readout")
+    assert float(readout.inner_text()) > 0  # the fitted tau the chapter starts from
     before = _chart_image(explorer)
-    tau = explorer.locator(".widget-text", has_text="τ (spread of means)").locator("input")
-    set_text_value(tau, 0.5)  # near complete pooling: every arrow runs almost to the centre
+    # Move the slider with the keyboard, as a learner can: Home takes tau to 0, complete
+    # pooling, where every arrow runs to the centre.
+    slider.locator(".noUi-handle").focus()
+    page.keyboard.press("Home")
+    page.wait_for_function(
+        "el => el.innerText.trim() === '0.00'", arg=readout.element_handle(), timeout=10_000
+    )
+    page.wait_for_timeout(1500)
+    at_zero = _chart_image(explorer)
+    assert before != at_zero, "the chart did not change when the tau slider moved to 0"
+    assert "shrinkage factor B from 1.000" in explorer.inner_text()
+    # Then a few page-steps to the right: tau leaves 0 and the chart follows.
+    for _ in range(3):
+        page.keyboard.press("PageUp")
+    page.wait_for_function(
+        "el => el.innerText.trim() !== '0.00'", arg=readout.element_handle(), timeout=10_000
+    )
     page.wait_for_timeout(1500)
     after = _chart_image(explorer)
-    assert before != after, "the chart did not change when tau changed"
-    assert "shrinkage factor B" in explorer.inner_text()
+    assert after != at_zero, "the chart did not change when tau moved off 0"
+    assert "shrinkage factor B from 1.000" not in explorer.inner_text()
 
     sigma = explorer.locator(".widget-text", has_text="σ (within groups)").locator("input")
     set_text_value(sigma, -1)
