@@ -99,3 +99,82 @@ def test_shrinkage_explorer_in_lab(page, lab_server):
     message.wait_for(state="visible", timeout=10_000)
     assert "sigma" in message.inner_text()
     assert _chart_image(explorer) == after, "the last good chart should stay"
+
+
+def _fast_radon_chapter(root) -> str:
+    """Chapter 04 with the chapter test's fast settings injected, not executed."""
+    import papermill
+
+    from tests.chapters.harness import chapter_path
+    from tests.chapters.test_04_radon_pooling import FAST
+
+    name = "04-radon-pooling-fast.ipynb"
+    papermill.execute_notebook(
+        str(chapter_path("04-radon-pooling")),
+        str(root / name),
+        parameters=FAST,
+        prepare_only=True,
+        kernel_name="python3",
+        language="python",
+        progress_bar=False,
+    )
+    return name
+
+
+def test_radon_pooling_selector_in_lab(page, lab_server):
+    name = _fast_radon_chapter(lab_server["root"])
+    open_notebook(page, lab_server, name)
+    run_all_cells(page)
+    notebook = save_and_read(page, lab_server["root"], name)
+    assert error_outputs(notebook) == []
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in notebook.cells)
+
+    # The fit explorer: the outermost box holding the selector's buttons and a chart.
+    explorer = (
+        page.locator(
+            ".widget-vbox",
+            has=page.locator(".widget-checkbox", has_text="group-level predictor"),
+        )
+        .filter(has=page.locator(".vega-embed"))
+        .first
+    )
+    explorer.scroll_into_view_if_needed()
+    selector = explorer.locator(".widget-vbox", has_text="group-level predictor").first
+
+    def fit_chart() -> str:  # the explorer's own chart comes after the prior picker's
+        chart = explorer.locator(".vega-embed").last
+        chart.wait_for(state="visible")
+        time.sleep(0.5)
+        return chart.evaluate(
+            "el => { const c = el.querySelector('canvas');"
+            " return c ? c.toDataURL() : el.querySelector('svg').outerHTML; }"
+        )
+
+    assert "partial pooling, varying intercept" in explorer.inner_text()
+    before = fit_chart()
+
+    # Complete pooling: the chapter fitted it already, so the explorer redraws from its cache.
+    selector.locator(".widget-toggle-button", has_text="complete").click()
+    summary = explorer.locator(".widget-html", has_text="complete pooling: from the cache")
+    summary.wait_for(state="visible", timeout=60_000)
+    page.wait_for_timeout(1500)
+    complete = fit_chart()
+    assert complete != before, "the chart did not change with the pooling strategy"
+
+    # A county-level predictor needs partial pooling: refused inline, the last fit stays.
+    selector.locator(".widget-checkbox", has_text="group-level predictor").locator("input").check()
+    message = selector.locator(".widget-html", has_text="needs pooling='partial'")
+    message.wait_for(state="visible", timeout=10_000)
+    assert "a group-level predictor needs pooling='partial'" in message.inner_text()
+    page.wait_for_timeout(1500)
+    assert fit_chart() == complete, "the last good chart should stay"
+    assert summary.is_visible(), "the last good fit's summary should stay"
+
+    # Partial pooling makes the combination valid again: the uranium model, also cached.
+    selector.locator(".widget-toggle-button", has_text="partial").click()
+    explorer.locator(
+        ".widget-html", has_text="intercept, group predictor: from the cache"
+    ).wait_for(state="visible", timeout=60_000)
+    assert not message.is_visible()
+    page.wait_for_timeout(1500)
+    assert fit_chart() not in (before, complete)
