@@ -174,7 +174,7 @@ from hbm_widgets.report_analysis import (  # noqa: E402
     warning_box_html,
 )
 from hbm_widgets.results import record_results  # noqa: E402
-from hbm_widgets.sampling import sample  # noqa: E402
+from hbm_widgets.sampling import SAMPLERS, compiled_sampler, sample  # noqa: E402
 from hbm_widgets.shrinkage import partial_pooling_estimate, shrinkage_factor  # noqa: E402
 from hbm_widgets.spec import ModelDescription, ModelSpec  # noqa: E402
 from hbm_widgets.study import (  # noqa: E402
@@ -216,6 +216,7 @@ __all__ = [
     "DEFAULT_PRIOR_CHOICES",
     "GCSE_REFERENCE",
     "POOLING_STRATEGIES",
+    "SAMPLERS",
     "SERIES_TRUTH",
     "BetaBinomialFit",
     "CafeSimulation",
@@ -260,6 +261,7 @@ __all__ = [
     "compare_priors",
     "compare_schools",
     "compare_with_mixedlm",
+    "compiled_sampler",
     "conjugate_curves",
     "conjugate_normal_posterior",
     "convergence_report",

@@ -80,7 +80,14 @@ def check_compatible(spec: ModelSpec, data: GroupedData) -> None:
             "the spec uses a group-level predictor but the data have none; "
             "pass group_predictor=... when loading them"
         )
-    taken = {"obs_id", f"{data.group_name}_idx", *spec.prior_roles(), "z_alpha", "z_beta"}
+    taken = {
+        "obs_id",
+        f"{data.group_name}_idx",
+        f"{data.outcome_name}_observed",
+        *spec.prior_roles(),
+        "z_alpha",
+        "z_beta",
+    }
     for column in (data.outcome_name, data.predictor_name, data.group_predictor_name):
         if column in taken:
             raise SpecificationError(
@@ -102,8 +109,9 @@ def build_model(spec: ModelSpec, data: GroupedData) -> pm.Model:
     -------
     pymc.Model
         With coords ``{group column: group names, "obs_id": ...}``, data containers for the
-        group index, the predictor and the group-level predictor (so new data can be set for
-        predictions), and the observed outcome named after its column.
+        group index, the predictor, the group-level predictor and the outcome
+        (``<outcome>_observed``), so new data can be set for predictions or a refit, and the
+        observed outcome named after its column.
 
     Examples
     --------
@@ -133,14 +141,17 @@ def build_model(spec: ModelSpec, data: GroupedData) -> pm.Model:
         if x is not None:
             mu = mu + (slope[group_idx] if spec.varies_slope else slope) * x
 
+        # The outcome is a data container too, so that new data of the same shape (another
+        # simulated data set, a corrected file) can be fitted without compiling again.
+        observed = pm.Data(f"{data.outcome_name}_observed", data.outcome, dims="obs_id")
         sigma = priors["sigma"].create("sigma")
         if spec.likelihood == "student_t":
             nu = priors["nu"].create("nu")
             pm.StudentT(
-                data.outcome_name, nu=nu, mu=mu, sigma=sigma, observed=data.outcome, dims="obs_id"
+                data.outcome_name, nu=nu, mu=mu, sigma=sigma, observed=observed, dims="obs_id"
             )
         else:
-            pm.Normal(data.outcome_name, mu=mu, sigma=sigma, observed=data.outcome, dims="obs_id")
+            pm.Normal(data.outcome_name, mu=mu, sigma=sigma, observed=observed, dims="obs_id")
     return model
 
 

@@ -26,6 +26,7 @@ import math
 import os
 import re
 import sys
+import threading
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -35,13 +36,14 @@ from pathlib import Path
 import arviz as az
 import numpy as np
 import pandas as pd
+import pymc as pm
 
 from hbm_widgets.data import GroupedData
 from hbm_widgets.diagnostics import convergence_report
 from hbm_widgets.errors import WorkbookInputError
 from hbm_widgets.models import build_model
 from hbm_widgets.priors import Prior
-from hbm_widgets.sampling import sample
+from hbm_widgets.sampling import SAMPLERS, sample
 from hbm_widgets.spec import ModelSpec
 
 __all__ = [
@@ -251,6 +253,10 @@ class StudySpec:
     parameterization : {"centered", "non_centered"}
         Centred by default: with ten or more observations a group, each group's slope is
         well determined by its own data, the case where the centred form samples better.
+    sampler : {"nutpie", "pymc"}
+        The NUTS implementation (see :func:`hbm_widgets.sample`). nutpie by default: a
+        study fits one model structure per design and prior thousands of times, and nutpie
+        compiles it once per worker and then only swaps the data.
 
     Examples
     --------
@@ -275,6 +281,7 @@ class StudySpec:
     scale_prior: Prior = field(default_factory=lambda: Prior("HalfCauchy", beta=5))
     alpha_prior: Prior = field(default_factory=lambda: Prior("Normal", mu=0, sigma=10))
     parameterization: str = "centered"
+    sampler: str = "nutpie"
 
     def __post_init__(self) -> None:
         designs = _as_designs(self.designs)
@@ -316,6 +323,8 @@ class StudySpec:
                 f"alpha_prior must be a Prior on the real line, got {self.alpha_prior!r}"
             )
         ModelSpec(parameterization=self.parameterization)  # checks the name
+        if self.sampler not in SAMPLERS:
+            raise WorkbookInputError(f"sampler must be one of {SAMPLERS}, got {self.sampler!r}")
 
     @property
     def n_fits(self) -> int:
@@ -353,7 +362,7 @@ class StudySpec:
             "truth": asdict(self.truth),
             "scale_prior": repr(self.scale_prior),
             "alpha_prior": repr(self.alpha_prior),
-            "sampler": [self.draws, self.tune, self.chains, self.target_accept],
+            "sampler": [self.draws, self.tune, self.chains, self.target_accept, self.sampler],
             "seed": self.seed,
             "parameterization": self.parameterization,
         }
@@ -375,6 +384,7 @@ class StudySpec:
             "scale_prior": str(self.scale_prior),
             "alpha_prior": str(self.alpha_prior),
             "parameterization": self.parameterization,
+            "sampler": self.sampler,
         }
 
 
@@ -473,31 +483,60 @@ def _quiet_sampler():
         logger.setLevel(level)
 
 
+# One model per structure (prior, design shape) in each process and thread, reused for every
+# simulation with its data swapped in: the compiled sampler behind it is then reused too.
+_MODELS: dict[tuple, pm.Model] = {}
+_MAX_MODELS = 32
+
+
+def _study_model(model_spec: ModelSpec, data: GroupedData) -> pm.Model:
+    key = (threading.get_ident(), repr(model_spec), data.n_obs, data.n_groups)
+    model = _MODELS.get(key)
+    if model is None:
+        model = build_model(model_spec, data)
+        if len(_MODELS) >= _MAX_MODELS:
+            _MODELS.pop(next(iter(_MODELS)))
+        _MODELS[key] = model
+        return model
+    with model:
+        pm.set_data(
+            {
+                f"{data.group_name}_idx": data.group_idx,
+                data.predictor_name: data.predictor,
+                data.group_predictor_name: data.group_predictor,
+                f"{data.outcome_name}_observed": data.outcome,
+            }
+        )
+    return model
+
+
 def fit_study_model(
-    model, *, random_seed: int, draws: int, tune: int, chains: int, target_accept: float
+    model,
+    *,
+    random_seed: int,
+    draws: int,
+    tune: int,
+    chains: int,
+    target_accept: float,
+    sampler: str = "nutpie",
 ) -> az.InferenceData:
     """Sample one study model: the single place a study fits, through :func:`hbm.sample`.
 
-    The chains run one after another in this process, each from its own seed, so that a fit
-    uses one core wherever it runs (a joblib or Dask worker may not start processes of its
-    own); a study runs many fits side by side instead. Returns the posterior and sample
-    statistics of all chains.
+    The chains run one after another on one core, so that a fit uses one core wherever it
+    runs (a joblib or Dask worker may not start processes of its own); a study runs many
+    fits side by side instead.
     """
-    runs = []
     with _quiet_sampler():
-        for chain in range(chains):
-            seed = np.random.SeedSequence(random_seed, spawn_key=(chain,)).generate_state(1)[0]
-            runs.append(
-                sample(
-                    model,
-                    random_seed=int(seed),
-                    draws=draws,
-                    tune=tune,
-                    chains=1,
-                    target_accept=target_accept,
-                )
-            )
-    return runs[0] if chains == 1 else az.concat(*runs, dim="chain")
+        return sample(
+            model,
+            random_seed=random_seed,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=1,
+            target_accept=target_accept,
+            sampler=sampler,
+        )
 
 
 def run_simulation(
@@ -518,7 +557,7 @@ def run_simulation(
     design = spec.design(design)
     prior = spec.prior(prior)
     frame = study_data(spec, design, simulation)
-    model = build_model(study_model_spec(spec, prior), _grouped(frame))
+    model = _study_model(study_model_spec(spec, prior), _grouped(frame))
     fit_seed = _fit_seed(spec, design, prior, simulation)
     idata = fit_study_model(
         model,
@@ -527,6 +566,7 @@ def run_simulation(
         tune=spec.tune,
         chains=spec.chains,
         target_accept=spec.target_accept,
+        sampler=spec.sampler,
     )
     variables = list(STUDY_PARAMETERS.values())
     if spec.chains > 1:

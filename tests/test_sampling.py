@@ -1,0 +1,91 @@
+"""The sampling entry point: both NUTS implementations, and nutpie's compile-once refits."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pymc as pm
+import pytest
+
+import hbm_widgets as hbm
+from hbm_widgets import sampling
+
+
+def test_unknown_sampler_and_bad_cores_are_refused(radon_data):
+    model = hbm.build_model(hbm.ModelSpec(pooling="complete"), radon_data)
+    with pytest.raises(hbm.WorkbookInputError, match=r"unknown sampler 'stan'; expected one of"):
+        hbm.sample(model, random_seed=1, sampler="stan")
+    with pytest.raises(hbm.WorkbookInputError, match="cores must be a whole number >= 1, got 0"):
+        hbm.sample(model, random_seed=1, cores=0)
+
+
+def test_the_outcome_is_a_data_container(radon_data):
+    model = hbm.build_model(hbm.ModelSpec(pooling="partial"), radon_data)
+    names = {v.name for v in model.data_vars}
+    assert names == {"county_idx", "floor", "log_radon_observed"}
+    np.testing.assert_array_equal(
+        model["log_radon_observed"].get_value(), radon_data.outcome.astype(float)
+    )
+
+
+@pytest.fixture(scope="module")
+def nutpie_fit(radon_data):
+    model = hbm.build_model(hbm.ModelSpec(pooling="partial", varying="intercept"), radon_data)
+    idata = hbm.sample(
+        model, draws=500, tune=500, chains=2, random_seed=11, sampler="nutpie", log_likelihood=True
+    )
+    return model, idata
+
+
+@pytest.mark.slow
+def test_nutpie_agrees_with_pymc_on_radon(nutpie_fit, radon_partial_pooling_idata):
+    _, idata = nutpie_fit
+    for name in ("beta", "sigma_alpha", "mu_alpha", "sigma"):
+        ours = idata.posterior[name]
+        theirs = radon_partial_pooling_idata.posterior[name]
+        # Two seeded runs of the same posterior: their means differ by Monte Carlo error only.
+        assert abs(float(ours.mean()) - float(theirs.mean())) < 0.25 * float(theirs.std()), name
+    report = hbm.convergence_report(idata, var_names=["beta", "sigma_alpha"])
+    assert report.max_rhat < 1.01 and report.divergences == 0 and report.chains == 2
+
+
+@pytest.mark.slow
+def test_nutpie_result_has_what_pm_sample_gives(nutpie_fit, radon_data):
+    _, idata = nutpie_fit
+    assert {"posterior", "sample_stats", "observed_data", "constant_data", "log_likelihood"} <= set(
+        idata.groups()
+    )
+    np.testing.assert_allclose(idata.observed_data["log_radon"].values, radon_data.outcome)
+    assert idata.log_likelihood["log_radon"].shape == (2, 500, radon_data.n_obs)
+    assert list(idata.posterior["alpha"].coords["county"].values) == list(radon_data.group_names)
+
+
+@pytest.mark.slow
+def test_a_refit_after_set_data_reuses_the_compiled_sampler(nutpie_fit, radon_data):
+    model, idata = nutpie_fit
+    compiled = hbm.compiled_sampler(model)
+    with model:
+        pm.set_data({"log_radon_observed": radon_data.outcome + 1.0})
+    try:
+        shifted = hbm.sample(model, draws=300, tune=300, chains=2, random_seed=11, sampler="nutpie")
+    finally:
+        with model:
+            pm.set_data({"log_radon_observed": radon_data.outcome})
+    assert hbm.compiled_sampler(model) is compiled, "the compiled sampler was rebuilt"
+    # Every outcome one higher: the mean of the county intercepts moves up by one.
+    moved = float(shifted.posterior["mu_alpha"].mean()) - float(idata.posterior["mu_alpha"].mean())
+    assert moved == pytest.approx(1.0, abs=0.05)
+    assert float(shifted.posterior["beta"].mean()) == pytest.approx(
+        float(idata.posterior["beta"].mean()), abs=0.03
+    )
+
+
+@pytest.mark.slow
+def test_missing_nutpie_falls_back_to_pymc_with_a_message(radon_data, monkeypatch, caplog):
+    monkeypatch.setattr(sampling, "_nutpie_available", lambda: False)
+    model = hbm.build_model(hbm.ModelSpec(pooling="complete"), radon_data)
+    with caplog.at_level(logging.WARNING, logger="hbm_widgets.sampling"):
+        idata = hbm.sample(model, draws=50, tune=50, chains=1, random_seed=3, sampler="nutpie")
+    assert "nutpie is not installed: sampling with PyMC's NUTS instead" in caplog.text
+    assert "tree_depth" in idata.sample_stats  # PyMC's statistic name (nutpie says "depth")
