@@ -10,7 +10,7 @@ ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 # Chapters whose marked cells nbval re-checks (those that run in seconds at their defaults).
 NBVAL_NOTEBOOKS := notebooks/01-bayes-rule.ipynb
 
-.PHONY: lab test lint format notebooks clean
+.PHONY: lab test lint format notebooks bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,14 @@ lint: $(STAMP)
 # (charts as SVG, so they show on a page that runs no JavaScript).
 notebooks: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py notebooks/[0-9][0-9]-*.ipynb
+
+# Speed and memory figures (benchmarks/results/): samplers side by side, every chapter at
+# fast and default parameters, and chapter 08's prior study at full size. Takes about an hour.
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python benchmarks/samplers.py
+	$(BIN)/python benchmarks/chapters.py --modes fast default
+	$(BIN)/python benchmarks/prior_study.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,128 @@
+"""Wall time and kernel peak memory of every chapter, at fast and at default parameters.
+
+    python benchmarks/chapters.py [--modes fast default] [--chapters 01 03 ...]
+
+Each chapter is executed with papermill in a temporary folder, exactly as the tests do
+(``fast``: the parameters its test uses; ``default``: the parameters cell as shipped), while a
+thread samples the resident memory of the kernel process. Results go to
+``benchmarks/results/chapters.{txt,json}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.chapters.harness import NOTEBOOKS, run_notebook  # noqa: E402
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def _fast_parameters(slug: str) -> dict:
+    module = importlib.import_module(f"tests.chapters.test_{slug.replace('-', '_')}")
+    return dict(module.FAST)
+
+
+class PeakMemory:
+    """The largest resident set of any process started by this one, sampled every 0.2 s."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            for child in me.children(recursive=True):
+                try:
+                    self.peak = max(self.peak, child.memory_info().rss)
+                except psutil.Error:
+                    pass
+            self._stop.wait(0.2)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def run(slug: str, mode: str) -> dict:
+    parameters = _fast_parameters(slug) if mode == "fast" else {}
+    with tempfile.TemporaryDirectory() as folder:
+        if slug.startswith("08"):
+            parameters["study_path"] = str(Path(folder) / "study")  # a new study every time
+        started = time.perf_counter()
+        error = None
+        with PeakMemory() as memory:
+            try:
+                run_notebook(NOTEBOOKS / f"{slug}.ipynb", Path(folder), **parameters)
+            except Exception as exc:  # a failed chapter is reported, not fatal to the rest
+                error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:160]}"
+        seconds = time.perf_counter() - started
+    return {
+        "chapter": slug,
+        "mode": mode,
+        "seconds": round(seconds, 1),
+        "peak_kernel_mb": round(memory.peak / 2**20),
+        "error": error,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--modes", nargs="+", choices=["fast", "default"], default=["fast"])
+    parser.add_argument("--chapters", nargs="+", default=None, help="numbers such as 01 05")
+    args = parser.parse_args()
+    slugs = sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
+    if args.chapters:
+        slugs = [s for s in slugs if s[:2] in args.chapters]
+    rows = []
+    for mode in args.modes:
+        for slug in slugs:
+            row = run(slug, mode)
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    lines = [
+        f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        f"{'chapter':32} {'mode':8} {'seconds':>8} {'peak MB':>8}  error",
+    ]
+    for r in rows:
+        lines.append(
+            f"{r['chapter']:32} {r['mode']:8} {r['seconds']:8.1f} {r['peak_kernel_mb']:8d}  "
+            f"{r['error'] or ''}"
+        )
+    for mode in args.modes:
+        total = sum(r["seconds"] for r in rows if r["mode"] == mode)
+        lines.append(f"total at {mode} parameters: {total:.0f} s")
+    text = "\n".join(lines)
+    print(text)
+    RESULTS.mkdir(exist_ok=True)
+    suffix = "" if args.chapters is None else "-" + "-".join(args.chapters)
+    (RESULTS / f"chapters{suffix}.txt").write_text(text + "\n")
+    (RESULTS / f"chapters{suffix}.json").write_text(
+        json.dumps(
+            {"machine": platform.platform(), "cores": os.cpu_count(), "rows": rows},
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,283 @@
+"""Samplers side by side on the workbook's models, and the latency of a widget's refit.
+
+    python benchmarks/samplers.py [--models radon_intercept radon_lkj gcse_lkj] [--repeats 1]
+
+Each (model, sampler) pair runs in a fresh Python process, so a "first" call pays every
+compilation a learner's first fit pays; the same process then fits again ("repeat"). The
+PyTensor compile cache is reported apart: "empty" runs point PyTensor at a new compile
+directory, "filled" at the one the previous run left. Same seed, 4 chains x 1000 draws after
+1000 tuning steps for every sampler. Results go to ``benchmarks/results/samplers.{txt,json}``
+with the machine, cores and package versions.
+
+Samplers:
+- ``pymc``: PyMC's own NUTS through ``pm.sample`` (PyMC's default).
+- ``nutpie_pm_sample``: nutpie through ``pm.sample(nuts_sampler="nutpie")``, which compiles
+  on every call.
+- ``nutpie_compiled_once``: ``hbm.sample(..., sampler="nutpie")``, which compiles once per
+  model and reuses the compiled sampler (the repeat call changes the data first, as a widget
+  or a simulation study does).
+- ``numpyro``: ``pm.sample(nuts_sampler="numpyro")`` when JAX and NumPyro are installed
+  (``pip install -e ".[bench]"``); PyTensor has no JAX form of the positive-definiteness
+  check inside ``LKJCorr``, so the LKJ models cannot run on it and say so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results"
+MODELS = ("radon_intercept", "radon_lkj", "gcse_lkj")
+SAMPLERS = ("pymc", "nutpie_pm_sample", "nutpie_compiled_once", "numpyro")
+SETTINGS = {"draws": 1000, "tune": 1000, "chains": 4, "random_seed": 20240, "target_accept": 0.9}
+REPORTED = {
+    "radon_intercept": ["mu_alpha", "beta", "sigma_alpha", "sigma"],
+    "radon_lkj": ["mu_alpha", "mu_beta", "sigma_alpha", "sigma_beta", "rho", "sigma"],
+    "gcse_lkj": ["mu_alpha", "mu_beta", "sigma_alpha", "sigma_beta", "rho", "sigma"],
+}
+
+
+# -- one measurement, run in a child process -------------------------------------------------
+
+
+def _model_and_data(name: str):
+    import hbm_widgets as hbm
+
+    if name.startswith("radon"):
+        data = hbm.GroupedData.from_frame(
+            hbm.load_radon(), group="county", outcome="log_radon", predictor="floor"
+        )
+        spec = (
+            hbm.ModelSpec(pooling="partial", varying="intercept")
+            if name == "radon_intercept"
+            else hbm.ModelSpec(pooling="partial", varying="both", parameterization="non_centered")
+        )
+    else:
+        data = hbm.GroupedData.from_frame(
+            hbm.load_gcse(), group="school", outcome="course", predictor="female", missing="drop"
+        )
+        spec = hbm.ModelSpec(
+            pooling="partial",
+            varying="both",
+            parameterization="centered",
+            priors=hbm.score_priors((0, 100)),
+        )
+    return hbm.build_model(spec, data), data
+
+
+def _fit(model, data, sampler: str, seed: int):
+    import pymc as pm
+
+    import hbm_widgets as hbm
+
+    settings = {**SETTINGS, "random_seed": seed}
+    if sampler == "pymc":
+        return hbm.sample(model, sampler="pymc", **settings)
+    if sampler == "nutpie_compiled_once":
+        return hbm.sample(model, sampler="nutpie", **settings)
+    with model:
+        return pm.sample(
+            nuts_sampler=sampler.split("_")[0],
+            draws=settings["draws"],
+            tune=settings["tune"],
+            chains=settings["chains"],
+            random_seed=seed,
+            target_accept=settings["target_accept"],
+            progressbar=False,
+            compute_convergence_checks=False,
+        )
+
+
+def _quality(idata, names) -> dict:
+    import arviz as az
+
+    summary = az.summary(idata, var_names=names, kind="diagnostics")
+    return {
+        "min_ess_bulk": float(summary["ess_bulk"].min()),
+        "max_rhat": float(summary["r_hat"].max()),
+        "divergences": int(idata.sample_stats["diverging"].sum()),
+    }
+
+
+def measure(model_name: str, sampler: str) -> dict:
+    started = time.perf_counter()
+    import pymc as pm
+
+    import hbm_widgets as hbm
+
+    imported = time.perf_counter()
+    model, data = _model_and_data(model_name)
+    row = {"model": model_name, "sampler": sampler, "import_s": imported - started}
+    compile_s = None
+    if sampler == "nutpie_compiled_once":
+        t = time.perf_counter()
+        hbm.compiled_sampler(model)
+        compile_s = time.perf_counter() - t
+    t = time.perf_counter()
+    idata = _fit(model, data, sampler, SETTINGS["random_seed"])
+    first = time.perf_counter() - t + (compile_s or 0.0)
+    row.update(first_call_s=first, compile_s=compile_s, **_quality(idata, REPORTED[model_name]))
+    # The repeat: new data of the same shape (the outcome nudged), as a refit would bring.
+    with model:
+        pm.set_data({f"{data.outcome_name}_observed": data.outcome + 0.01})
+    t = time.perf_counter()
+    again = _fit(model, data, sampler, SETTINGS["random_seed"] + 1)
+    row["repeat_call_s"] = time.perf_counter() - t
+    row["repeat_min_ess_bulk"] = _quality(again, REPORTED[model_name])["min_ess_bulk"]
+    row["ess_per_s_first"] = row["min_ess_bulk"] / first
+    row["ess_per_s_repeat"] = row["repeat_min_ess_bulk"] / row["repeat_call_s"]
+    return row
+
+
+def refit_latency(repeats: int = 5) -> dict:
+    """What a widget waits for on the radon partial-pooling model, after its first fit."""
+    import numpy as np
+    import pymc as pm
+
+    import hbm_widgets as hbm
+
+    data = hbm.GroupedData.from_frame(
+        hbm.load_radon(), group="county", outcome="log_radon", predictor="floor"
+    )
+    settings = {"draws": 1000, "tune": 1000, "chains": 4, "sampler": "nutpie"}
+    model = hbm.build_model(hbm.ModelSpec(pooling="partial"), data)
+    t = time.perf_counter()
+    hbm.sample(model, random_seed=1, **settings)
+    first = time.perf_counter() - t
+    data_changed = []
+    for i in range(repeats):
+        with model:
+            pm.set_data({"log_radon_observed": data.outcome + 0.01 * (i + 1)})
+        t = time.perf_counter()
+        hbm.sample(model, random_seed=2 + i, **settings)
+        data_changed.append(time.perf_counter() - t)
+    pooling_changed = []
+    for i, pooling in enumerate(["none", "complete", "partial"]):
+        t = time.perf_counter()
+        other = hbm.build_model(hbm.ModelSpec(pooling=pooling), data)
+        hbm.sample(other, random_seed=20 + i, **settings)
+        pooling_changed.append(time.perf_counter() - t)
+    return {
+        "first_fit_s": first,
+        "data_changed_median_s": float(np.median(data_changed)),
+        "pooling_changed_median_s": float(np.median(pooling_changed)),
+        "data_changed_s": data_changed,
+        "pooling_changed_s": pooling_changed,
+    }
+
+
+# -- the driver ------------------------------------------------------------------------------
+
+
+def _child(args: list[str], compiledir: str) -> dict:
+    env = {**os.environ, "PYTENSOR_FLAGS": f"compiledir={compiledir}"}
+    done = subprocess.run(
+        [sys.executable, __file__, *args], env=env, capture_output=True, text=True, check=False
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode or not lines:
+        reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"error": reason[:160]}
+    return json.loads(lines[-1])
+
+
+def _versions() -> dict:
+    out = {}
+    for name in ("pymc", "pytensor", "nutpie", "numba", "arviz", "numpyro", "jax"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
+    parser.add_argument("--samplers", nargs="+", choices=SAMPLERS, default=list(SAMPLERS))
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--refit", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(*args.child)))
+        return
+    if args.refit:
+        print(json.dumps(refit_latency()))
+        return
+
+    import pandas as pd
+
+    rows = []
+    with tempfile.TemporaryDirectory() as root:
+        for model in args.models:
+            for sampler in args.samplers:
+                # The first run compiles into a directory never used ("empty"); the second
+                # finds there what the first left ("filled").
+                compiledir = os.path.join(root, f"{model}-{sampler}")
+                for cache in ("empty", "filled"):
+                    row = _child(["--child", model, sampler], compiledir)
+                    row.update(model=model, sampler=sampler, cache=cache)
+                    rows.append(row)
+                    print(json.dumps(row), flush=True)
+        refit = _child(["--refit"], os.path.join(root, "refit"))
+    table = pd.DataFrame(rows)
+    base = table[table["sampler"] == "pymc"].set_index(["model", "cache"])["ess_per_s_first"]
+    table["ratio_to_pymc_first"] = [
+        r["ess_per_s_first"] / base.get((r["model"], r["cache"]), float("nan"))
+        if "ess_per_s_first" in r and pd.notna(r["ess_per_s_first"])
+        else float("nan")
+        for _, r in table.iterrows()
+    ]
+    columns = [
+        "model",
+        "sampler",
+        "cache",
+        "compile_s",
+        "first_call_s",
+        "repeat_call_s",
+        "min_ess_bulk",
+        "ess_per_s_first",
+        "ess_per_s_repeat",
+        "ratio_to_pymc_first",
+        "max_rhat",
+        "divergences",
+        "error",
+    ]
+    shown = table.reindex(columns=columns)
+    header = (
+        f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        + ", ".join(f"{k} {v}" for k, v in _versions().items() if v)
+    )
+    text = "\n\n".join(
+        [
+            header,
+            shown.round(3).to_string(index=False),
+            "widget refit latency, radon partial pooling (nutpie, 4 x 1000 draws): "
+            + json.dumps({k: round(v, 2) for k, v in refit.items() if not isinstance(v, list)}),
+        ]
+    )
+    print(text)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "samplers.txt").write_text(text + "\n")
+    record = {
+        "machine": platform.platform(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "versions": _versions(),
+        "settings": SETTINGS,
+        "rows": json.loads(table.to_json(orient="records")),
+        "refit": refit,
+    }
+    (RESULTS / "samplers.json").write_text(json.dumps(record, indent=2, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()
