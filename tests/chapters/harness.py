@@ -31,9 +31,18 @@ def chapter_path(slug: str) -> Path:
 
 def run_chapter(slug: str, workdir: Path, **parameters) -> dict:
     """Execute chapter ``slug`` in ``workdir`` with ``parameters``; return its results."""
+    return run_notebook(chapter_path(slug), workdir, **parameters)
+
+
+def run_notebook(path: Path, workdir: Path, *, km=None, **parameters) -> dict:
+    """Execute the notebook at ``path`` (a chapter or a solutions notebook) in ``workdir``.
+
+    It must take a ``results_path`` parameter; what it records there is returned. ``km``, a
+    started :class:`PollingKernelManager`, runs it in that kernel instead of a new one.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     results = workdir / "results.json"
-    output = workdir / f"{slug}.ipynb"
+    output = workdir / Path(path).name
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HBM_CHART_RENDERER", "svg")
         # nbclient echoes Output-widget state back to the kernel on the channel it is
@@ -41,7 +50,7 @@ def run_chapter(slug: str, workdir: Path, **parameters) -> dict:
         # (jupyter/nbclient#312). The tests read no widget state, so the echo is dropped.
         patch.setattr(nbclient.output_widget.OutputWidget, "sync_state", lambda self: None)
         pm.execute_notebook(
-            str(chapter_path(slug)),
+            str(path),
             str(output),
             parameters={**parameters, "results_path": str(results)},
             cwd=str(workdir),
@@ -54,6 +63,7 @@ def run_chapter(slug: str, workdir: Path, **parameters) -> dict:
             # The report command's kernel manager waits in one-second slices, so a reply
             # whose wake-up was missed is still picked up.
             kernel_manager_class=PollingKernelManager,
+            km=km,
         )
     recorded = json.loads(results.read_text())
     recorded["_executed_notebook"] = str(output)
