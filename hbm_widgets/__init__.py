@@ -134,6 +134,7 @@ from hbm_widgets.models import (  # noqa: E402
     build_model,
     check_compatible,
     default_priors,
+    prior_data_name,
     resolve_priors,
 )
 from hbm_widgets.parameterization import funnel_draws, parameterization_table  # noqa: E402
@@ -160,6 +161,7 @@ from hbm_widgets.prior_choice import (  # noqa: E402
     scale_prior_summary,
 )
 from hbm_widgets.priors import Prior  # noqa: E402
+from hbm_widgets.refit import Refitter  # noqa: E402
 from hbm_widgets.rendering import use_chart_renderer  # noqa: E402
 from hbm_widgets.report_analysis import (  # noqa: E402
     POOLING_STRATEGIES,
@@ -237,6 +239,7 @@ __all__ = [
     "Prior",
     "PriorChoice",
     "PriorPredictiveSummary",
+    "Refitter",
     "SchoolComparison",
     "SeriesData",
     "SeriesSimulation",
@@ -330,6 +333,7 @@ __all__ = [
     "ppc_pvalues",
     "predict_new_group",
     "predictive_intervals",
+    "prior_data_name",
     "prior_density",
     "prior_from_range",
     "prior_predictive_summary",

@@ -16,7 +16,13 @@ from hbm_widgets.errors import SpecificationError
 from hbm_widgets.priors import Prior
 from hbm_widgets.spec import ModelSpec
 
-__all__ = ["build_model", "check_compatible", "default_priors", "resolve_priors"]
+__all__ = [
+    "build_model",
+    "check_compatible",
+    "default_priors",
+    "prior_data_name",
+    "resolve_priors",
+]
 
 
 def _round2(value: float) -> float:
@@ -95,7 +101,7 @@ def check_compatible(spec: ModelSpec, data: GroupedData) -> None:
             )
 
 
-def build_model(spec: ModelSpec, data: GroupedData) -> pm.Model:
+def build_model(spec: ModelSpec, data: GroupedData, *, priors_as_data: bool = False) -> pm.Model:
     """Build the PyMC model a spec describes, on grouped data.
 
     Parameters
@@ -104,6 +110,10 @@ def build_model(spec: ModelSpec, data: GroupedData) -> pm.Model:
         Pooling, varying part, parameterisation, likelihood and priors.
     data : GroupedData
         The validated data; its column names name the data containers and dims.
+    priors_as_data : bool
+        Hold every prior's parameters in data containers (``prior_<role>_<parameter>``, e.g.
+        ``prior_sigma_alpha_sigma``) instead of constants, so that a refit with other prior
+        values of the same families only sets data (see :class:`hbm_widgets.Refitter`).
 
     Returns
     -------
@@ -124,6 +134,8 @@ def build_model(spec: ModelSpec, data: GroupedData) -> pm.Model:
     """
     check_compatible(spec, data)
     priors = resolve_priors(spec, data)
+    if priors_as_data:
+        priors = {role: _PriorAsData(role, prior) for role, prior in priors.items()}
     group = data.group_name
     coords = {group: data.group_names.tolist(), "obs_id": np.arange(data.n_obs)}
 
@@ -153,6 +165,31 @@ def build_model(spec: ModelSpec, data: GroupedData) -> pm.Model:
         else:
             pm.Normal(data.outcome_name, mu=mu, sigma=sigma, observed=observed, dims="obs_id")
     return model
+
+
+class _PriorAsData:
+    """A prior whose parameters become data containers when it is added to the model."""
+
+    def __init__(self, role: str, prior: Prior) -> None:
+        self.role, self.prior = role, prior
+        self._kwargs = None
+
+    @property
+    def kwargs(self) -> dict:
+        if self._kwargs is None:
+            self._kwargs = {
+                name: pm.Data(prior_data_name(self.role, name), value)
+                for name, value in self.prior.kwargs.items()
+            }
+        return self._kwargs
+
+    def create(self, name: str, **kwargs):
+        return getattr(pm, self.prior.distribution)(name, **self.kwargs, **kwargs)
+
+
+def prior_data_name(role: str, parameter: str) -> str:
+    """The data container holding one prior parameter under ``priors_as_data=True``."""
+    return f"prior_{role}_{parameter}"
 
 
 def _coefficients(spec: ModelSpec, priors: dict[str, Prior], group: str, u):

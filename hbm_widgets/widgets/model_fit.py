@@ -29,8 +29,9 @@ from hbm_widgets.group_estimates import (
     least_squares_intercepts,
     population_summary,
 )
-from hbm_widgets.models import build_model, check_compatible
-from hbm_widgets.sampling import DEFAULT_TARGET_ACCEPT, sample
+from hbm_widgets.models import check_compatible
+from hbm_widgets.refit import Refitter
+from hbm_widgets.sampling import DEFAULT_TARGET_ACCEPT
 from hbm_widgets.spec import ModelSpec
 from hbm_widgets.widgets.base import Explorer
 from hbm_widgets.widgets.pooling import PoolingSelector, pooling_selector
@@ -49,20 +50,6 @@ class FitRecord:
     idata: az.InferenceData
     seconds: float
     report: ConvergenceReport | None
-
-
-def _default_fit(draws: int, tune: int, chains: int, target_accept: float, random_seed: int):
-    def fit(spec: ModelSpec, data: GroupedData) -> az.InferenceData:
-        return sample(
-            build_model(spec, data),
-            random_seed=random_seed,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            target_accept=target_accept,
-        )
-
-    return fit
 
 
 class ModelFitExplorer(Explorer):
@@ -109,7 +96,15 @@ class ModelFitExplorer(Explorer):
         self.data = data
         self.selector = selector or pooling_selector(data=data)
         self.picker = picker or prior_picker(self.selector.spec, data=data)
-        self._fit = fit or _default_fit(draws, tune, chains, target_accept, random_seed)
+        # A change of prior values only sets data in an already compiled model (Refitter);
+        # a change of pooling or of a prior's family builds and compiles a new one.
+        self._fit = fit or Refitter(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            target_accept=target_accept,
+            random_seed=random_seed,
+        )
         self.diagnostics = diagnostics
         self.fits: dict[ModelSpec, FitRecord] = {}
         self.fitted_specs: list[ModelSpec] = []
