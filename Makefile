@@ -10,7 +10,7 @@ ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 # Chapters whose marked cells nbval re-checks (those that run in seconds at their defaults).
 NBVAL_NOTEBOOKS := notebooks/01-bayes-rule.ipynb
 
-.PHONY: lab test lint format notebooks bench clean
+.PHONY: lab app test lint format notebooks bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --no-browser \
 		--LabApp.default_url=/lab/tree/01-bayes-rule.ipynb $(ROOT_FLAG)
+
+# The explorers (shrinkage, pooling, priors, schools) as one page without code, served by
+# Voila (which hides code by default) on 127.0.0.1 with a token; open the link it prints.
+APP_PORT ?= 8866
+
+app: $(STAMP)
+	$(BIN)/voila app/explorers.ipynb --Voila.ip=127.0.0.1 --port=$(APP_PORT) --no-browser --token
 
 test: $(STAMP)
 	$(BIN)/ruff check .
