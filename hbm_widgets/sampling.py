@@ -31,6 +31,15 @@ DEFAULT_TARGET_ACCEPT = 0.9
 SAMPLERS = ("pymc", "nutpie")
 DEFAULT_SAMPLER: Literal["pymc", "nutpie"] = "pymc"
 
+# nutpie's names for the sample statistics that PyMC also records, and PyMC's names for them:
+# renamed so that code reading a fit need not know which sampler drew it.
+_NUTPIE_STAT_NAMES = {
+    "depth": "tree_depth",
+    "maxdepth_reached": "reached_max_treedepth",
+    "logp": "lp",
+    "mean_tree_accept": "acceptance_rate",
+}
+
 _log = logging.getLogger(__name__)
 # One compiled nutpie model per PyMC model object, dropped with the model.
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -112,6 +121,8 @@ def _sample_nutpie(model, *, random_seed, draws, tune, chains, cores, target_acc
         progress_bar=progressbar,
         save_warmup=False,
     )
+    stats = idata.sample_stats
+    idata.sample_stats = stats.rename({k: v for k, v in _NUTPIE_STAT_NAMES.items() if k in stats})
     _observed_and_constant(model, idata)
     return idata
 

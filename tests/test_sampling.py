@@ -59,6 +59,12 @@ def test_nutpie_result_has_what_pm_sample_gives(nutpie_fit, radon_data):
     np.testing.assert_allclose(idata.observed_data["log_radon"].values, radon_data.outcome)
     assert idata.log_likelihood["log_radon"].shape == (2, 500, radon_data.n_obs)
     assert list(idata.posterior["alpha"].coords["county"].values) == list(radon_data.group_names)
+    # Sample statistics under PyMC's names, whichever sampler drew them.
+    assert {"diverging", "energy", "tree_depth", "n_steps", "lp", "step_size"} <= set(
+        idata.sample_stats
+    )
+    cost = hbm.sampling_cost(idata, ["beta"])
+    assert cost["gradient_evaluations"] > 0 and cost["mean_tree_depth"] >= 1
 
 
 @pytest.mark.slow
@@ -88,4 +94,4 @@ def test_missing_nutpie_falls_back_to_pymc_with_a_message(radon_data, monkeypatc
     with caplog.at_level(logging.WARNING, logger="hbm_widgets.sampling"):
         idata = hbm.sample(model, draws=50, tune=50, chains=1, random_seed=3, sampler="nutpie")
     assert "nutpie is not installed: sampling with PyMC's NUTS instead" in caplog.text
-    assert "tree_depth" in idata.sample_stats  # PyMC's statistic name (nutpie says "depth")
+    assert "tree_depth" in idata.sample_stats and "depth" not in idata.sample_stats
