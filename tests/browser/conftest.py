@@ -129,7 +129,7 @@ def browser(chromium_path):
 
 
 @pytest.fixture
-def page(browser, lab_server, request, tmp_path):
+def page(browser, request, tmp_path):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(60_000)

@@ -1,4 +1,4 @@
-"""Driving JupyterLab the way a learner clicks it."""
+"""Driving JupyterLab (and the Voila app) the way a learner clicks it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import nbformat
 
 def open_notebook(page, server, name: str) -> None:
     page.goto(f"{server['base']}/lab/tree/{name}?token={server['token']}")
-    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", state="visible")
+    # Lab reopens the tabs of earlier tests, hidden behind this one: look at this one only.
+    page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell", state="visible")
     # A fresh Lab may ask which kernel to start: take the notebook's own (Python 3).
     dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
     try:
@@ -71,3 +72,28 @@ def set_text_value(locator, value) -> None:
     locator.click()
     locator.fill(str(value))
     locator.press("Enter")
+
+
+def chart_image(chart) -> str:
+    """What vega drew in a ``.vega-embed`` element: the canvas pixels (or the SVG markup),
+    independent of mouse hover."""
+    chart.wait_for(state="visible")
+    time.sleep(0.5)  # let vega finish drawing
+    return chart.evaluate(
+        "el => { const c = el.querySelector('canvas');"
+        " return c ? c.toDataURL() : el.querySelector('svg').outerHTML; }"
+    )
+
+
+def redrawn(read, *previous: str, timeout: float = 30.0) -> str:
+    """Read a chart with ``read()`` until it differs from every one of ``previous``.
+
+    Widgets update their summary before vega has redrawn the chart, and on a busy machine the
+    redraw can take seconds: returns the first new image, or the last one read at the timeout.
+    """
+    deadline = time.time() + timeout
+    current = read()
+    while current in previous and time.time() < deadline:
+        time.sleep(0.5)
+        current = read()
+    return current
