@@ -101,7 +101,13 @@ def check_compatible(spec: ModelSpec, data: GroupedData) -> None:
             )
 
 
-def build_model(spec: ModelSpec, data: GroupedData, *, priors_as_data: bool = False) -> pm.Model:
+def build_model(
+    spec: ModelSpec,
+    data: GroupedData,
+    *,
+    outcome_as_data: bool = False,
+    priors_as_data: bool = False,
+) -> pm.Model:
     """Build the PyMC model a spec describes, on grouped data.
 
     Parameters
@@ -110,6 +116,11 @@ def build_model(spec: ModelSpec, data: GroupedData, *, priors_as_data: bool = Fa
         Pooling, varying part, parameterisation, likelihood and priors.
     data : GroupedData
         The validated data; its column names name the data containers and dims.
+    outcome_as_data : bool
+        Hold the outcome in a data container too (``<outcome>_observed``), so that another
+        outcome of the same shape (the next simulated data set) can be set and fitted
+        without compiling again. Off by default: with the outcome as a constant, PyMC can
+        simplify the log density at compile time.
     priors_as_data : bool
         Hold every prior's parameters in data containers (``prior_<role>_<parameter>``, e.g.
         ``prior_sigma_alpha_sigma``) instead of constants, so that a refit with other prior
@@ -119,9 +130,8 @@ def build_model(spec: ModelSpec, data: GroupedData, *, priors_as_data: bool = Fa
     -------
     pymc.Model
         With coords ``{group column: group names, "obs_id": ...}``, data containers for the
-        group index, the predictor, the group-level predictor and the outcome
-        (``<outcome>_observed``), so new data can be set for predictions or a refit, and the
-        observed outcome named after its column.
+        group index, the predictor and the group-level predictor (so new data can be set for
+        predictions), and the observed outcome named after its column.
 
     Examples
     --------
@@ -153,9 +163,11 @@ def build_model(spec: ModelSpec, data: GroupedData, *, priors_as_data: bool = Fa
         if x is not None:
             mu = mu + (slope[group_idx] if spec.varies_slope else slope) * x
 
-        # The outcome is a data container too, so that new data of the same shape (another
-        # simulated data set, a corrected file) can be fitted without compiling again.
-        observed = pm.Data(f"{data.outcome_name}_observed", data.outcome, dims="obs_id")
+        observed = (
+            pm.Data(f"{data.outcome_name}_observed", data.outcome, dims="obs_id")
+            if outcome_as_data
+            else data.outcome
+        )
         sigma = priors["sigma"].create("sigma")
         if spec.likelihood == "student_t":
             nu = priors["nu"].create("nu")

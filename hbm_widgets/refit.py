@@ -3,9 +3,9 @@
 A widget refits whenever a control changes. Most changes leave the model's *structure* alone
 (the pooling, the varying part, the parameterisation, the likelihood and each prior's family)
 and alter only numbers: a prior's parameters, or the data. :class:`Refitter` builds each
-structure once with its data and prior parameters in data containers
-(``build_model(..., priors_as_data=True)``), and for a later spec of the same structure only
-sets the new values, so that nutpie's compiled sampler is reused (see :func:`sample`): a
+structure once with its data and prior parameters in data containers (``build_model`` with
+``outcome_as_data=True, priors_as_data=True``), and for a later spec of the same structure
+only sets the new values, so that nutpie's compiled sampler is reused (see :func:`sample`): a
 refit then takes about as long as the sampling itself.
 """
 
@@ -102,7 +102,7 @@ class Refitter:
         key = _structure(spec, data)
         model = self.models.get(key)
         if model is None:
-            model = build_model(spec, data, priors_as_data=True)
+            model = build_model(spec, data, outcome_as_data=True, priors_as_data=True)
             self.builds += 1
             if len(self.models) >= self.max_models:
                 self.models.pop(next(iter(self.models)))

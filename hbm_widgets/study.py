@@ -493,7 +493,7 @@ def _study_model(model_spec: ModelSpec, data: GroupedData) -> pm.Model:
     key = (threading.get_ident(), repr(model_spec), data.n_obs, data.n_groups)
     model = _MODELS.get(key)
     if model is None:
-        model = build_model(model_spec, data)
+        model = build_model(model_spec, data, outcome_as_data=True)
         if len(_MODELS) >= _MAX_MODELS:
             _MODELS.pop(next(iter(_MODELS)))
         _MODELS[key] = model

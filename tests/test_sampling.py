@@ -20,8 +20,10 @@ def test_unknown_sampler_and_bad_cores_are_refused(radon_data):
         hbm.sample(model, random_seed=1, cores=0)
 
 
-def test_the_outcome_is_a_data_container(radon_data):
-    model = hbm.build_model(hbm.ModelSpec(pooling="partial"), radon_data)
+def test_the_outcome_can_be_a_data_container(radon_data):
+    spec = hbm.ModelSpec(pooling="partial")
+    assert {v.name for v in hbm.build_model(spec, radon_data).data_vars} == {"county_idx", "floor"}
+    model = hbm.build_model(spec, radon_data, outcome_as_data=True)
     names = {v.name for v in model.data_vars}
     assert names == {"county_idx", "floor", "log_radon_observed"}
     np.testing.assert_array_equal(
@@ -31,7 +33,9 @@ def test_the_outcome_is_a_data_container(radon_data):
 
 @pytest.fixture(scope="module")
 def nutpie_fit(radon_data):
-    model = hbm.build_model(hbm.ModelSpec(pooling="partial", varying="intercept"), radon_data)
+    model = hbm.build_model(
+        hbm.ModelSpec(pooling="partial", varying="intercept"), radon_data, outcome_as_data=True
+    )
     idata = hbm.sample(
         model, draws=500, tune=500, chains=2, random_seed=11, sampler="nutpie", log_likelihood=True
     )

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,39 @@ CHROMIUM = os.environ.get("HBM_CHROMIUM", "/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.browser
+
+
+@contextmanager
+def running_server(command, env, folder: Path, ready_path: str, name: str):
+    """Run a server's process (logging to ``folder``) and yield its base URL once it answers.
+
+    ``ready_path`` is fetched until it answers; a server that does not within 90 s fails the
+    test and names its log. The process is stopped when the block ends.
+    """
+    port = next(a.split("=", 1)[1] for a in command if a.startswith("--port="))
+    log_path = folder / f"{name.lower()}.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=folder
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.time() + 90
+            while True:
+                try:
+                    urllib.request.urlopen(base + ready_path, timeout=2)
+                    break
+                except OSError:
+                    if process.poll() is not None or time.time() > deadline:
+                        pytest.fail(f"{name} did not start; see {log_path}")
+                    time.sleep(0.5)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def _free_port() -> int:
@@ -83,28 +117,8 @@ def lab_server(chromium_path, lab_root):
         "JUPYTER_CONFIG_DIR": str(lab_root / ".jupyter"),
         "JUPYTERLAB_SETTINGS_DIR": str(settings),
     }
-    log = open(lab_root / "lab.log", "w")  # closed after the server stops
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=lab_root)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            if process.poll() is not None:
-                break
-            time.sleep(0.5)
-    else:
-        process.terminate()
-        pytest.fail(f"JupyterLab did not start; see {lab_root / 'lab.log'}")
-    yield {"base": base, "token": token, "root": lab_root}
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    with running_server(command, env, lab_root, f"/api/status?token={token}", "JupyterLab") as base:
+        yield {"base": base, "token": token, "root": lab_root}
 
 
 @pytest.fixture(scope="session")

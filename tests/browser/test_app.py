@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import ROOT, _free_port
+from tests.browser.conftest import ROOT, _free_port, running_server
 from tests.browser.lab import chart_image, redrawn
 
 pytestmark = pytest.mark.browser
@@ -40,28 +37,8 @@ def app_server(chromium_path, tmp_path_factory):
         "HBM_CHART_RENDERER": "jupyter",
         "JUPYTER_CONFIG_DIR": str(folder / ".jupyter"),
     }
-    log = open(folder / "voila.log", "w")  # closed after the server stops
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=folder)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"{base}/login", timeout=2)
-            break
-        except OSError:
-            if process.poll() is not None:
-                break
-            time.sleep(0.5)
-    else:
-        process.terminate()
-        pytest.fail(f"Voila did not start; see {folder / 'voila.log'}")
-    yield {"base": base, "token": token, "log": folder / "voila.log"}
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    with running_server(command, env, folder, "/login", "Voila") as base:
+        yield {"base": base, "token": token, "log": folder / "voila.log"}
 
 
 def _no_error_shown(page) -> None:
