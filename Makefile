@@ -51,7 +51,8 @@ notebooks: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/samplers.py
-	$(BIN)/python benchmarks/chapters.py --modes fast default
+	$(BIN)/python benchmarks/chapters.py --modes fast
+	$(BIN)/python benchmarks/chapters.py --modes default
 	$(BIN)/python benchmarks/prior_study.py
 
 clean:

@@ -5,7 +5,7 @@
 Each chapter is executed with papermill in a temporary folder, exactly as the tests do
 (``fast``: the parameters its test uses; ``default``: the parameters cell as shipped), while a
 thread samples the resident memory of the kernel process. Results go to
-``benchmarks/results/chapters.{txt,json}``.
+``benchmarks/results/chapters-<modes>.{txt,json}``.
 """
 
 from __future__ import annotations
@@ -114,7 +114,12 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     RESULTS.mkdir(exist_ok=True)
-    suffix = "" if args.chapters is None else "-" + "-".join(args.chapters)
+    # One file per selection, so a run at other modes or chapters keeps the others' results.
+    suffix = (
+        "-"
+        + "-".join(args.modes)
+        + ("" if args.chapters is None else "-" + "-".join(args.chapters))
+    )
     (RESULTS / f"chapters{suffix}.txt").write_text(text + "\n")
     (RESULTS / f"chapters{suffix}.json").write_text(
         json.dumps(
