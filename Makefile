@@ -31,11 +31,14 @@ APP_PORT ?= 8866
 app: $(STAMP)
 	$(BIN)/voila app/explorers.ipynb --Voila.ip=127.0.0.1 --port=$(APP_PORT) --no-browser --token
 
+# One test process per core (at most 4), each taking whole files, so a chapter's tests and
+# the notebook nbval re-checks stay together; each process runs its chapters in one kernel.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest tests $(NBVAL_NOTEBOOKS) \
-		--nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg --durations=10
+		--nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg --durations=10 \
+		-n auto --maxprocesses 4 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -4,7 +4,9 @@
 
 Each chapter is executed with papermill in a temporary folder, exactly as the tests do
 (``fast``: the parameters its test uses; ``default``: the parameters cell as shipped), while a
-thread samples the resident memory of the kernel process. Results go to
+thread samples the resident memory of the kernel process. Every NUTS fit the chapter makes
+through ``hbm.sample`` is audited too (``HBM_FIT_LOG``): the largest R-hat and smallest bulk
+ESS over every posterior variable, and the divergences. Results go to
 ``benchmarks/results/chapters-<modes>.{txt,json}``.
 """
 
@@ -29,6 +31,12 @@ sys.path.insert(0, str(ROOT))
 from tests.chapters.harness import NOTEBOOKS, run_notebook  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
+# The workbook's standard for a fit it reports: R-hat below 1.01, bulk ESS of at least 400.
+RHAT_LIMIT, ESS_LIMIT = 1.01, 400
+
+
+def healthy(fit: dict) -> bool:
+    return fit["max_rhat"] < RHAT_LIMIT and fit["min_ess_bulk"] >= ESS_LIMIT
 
 
 def _fast_parameters(slug: str) -> dict:
@@ -68,6 +76,8 @@ def run(slug: str, mode: str) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         if slug.startswith("08"):
             parameters["study_path"] = str(Path(folder) / "study")  # a new study every time
+        fit_log = Path(folder) / "fits.jsonl"
+        os.environ["HBM_FIT_LOG"] = str(fit_log)
         started = time.perf_counter()
         error = None
         with PeakMemory() as memory:
@@ -75,14 +85,45 @@ def run(slug: str, mode: str) -> dict:
                 run_notebook(NOTEBOOKS / f"{slug}.ipynb", Path(folder), **parameters)
             except Exception as exc:  # a failed chapter is reported, not fatal to the rest
                 error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:160]}"
+            finally:
+                del os.environ["HBM_FIT_LOG"]
         seconds = time.perf_counter() - started
+        fits = (
+            [json.loads(line) for line in fit_log.read_text().splitlines()]
+            if (fit_log.exists())
+            else []
+        )
     return {
         "chapter": slug,
         "mode": mode,
         "seconds": round(seconds, 1),
         "peak_kernel_mb": round(memory.peak / 2**20),
         "error": error,
+        "fits": fits,
     }
+
+
+def _audit_lines(rows: list[dict]) -> list[str]:
+    """Every fit short of the standard, by chapter (the chapters say which do so on purpose)."""
+    lines = [
+        "",
+        f"fit audit (R-hat < {RHAT_LIMIT}, bulk ESS >= {ESS_LIMIT}, every posterior variable):",
+    ]
+    for r in rows:
+        fits = r["fits"]
+        short = [f for f in fits if not healthy(f)]
+        lines.append(
+            f"{r['chapter']:32} {r['mode']:8} {len(fits):3d} fits, {len(short)} short, "
+            f"{sum(f['divergences'] > 0 for f in fits)} with divergences"
+        )
+        for f in short:
+            lines.append(
+                f"    {f['sampler']} {f['chains']}x{f['draws']} (tune {f['tune']}): R-hat "
+                f"{f['max_rhat']:.3f} ({f['max_rhat_variable']}), ESS {f['min_ess_bulk']:.0f} "
+                f"({f['min_ess_variable']}), {f['divergences']} divergences; "
+                f"variables {', '.join(f['variables'][:6])}"
+            )
+    return lines
 
 
 def main() -> None:
@@ -111,6 +152,7 @@ def main() -> None:
     for mode in args.modes:
         total = sum(r["seconds"] for r in rows if r["mode"] == mode)
         lines.append(f"total at {mode} parameters: {total:.0f} s")
+    lines += _audit_lines(rows)
     text = "\n".join(lines)
     print(text)
     RESULTS.mkdir(exist_ok=True)

@@ -13,8 +13,10 @@ quick.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import time
 import warnings
 import weakref
 from typing import Literal
@@ -101,6 +103,37 @@ def _observed_and_constant(model: pm.Model, idata: az.InferenceData) -> None:
             )
     if groups:
         idata.add_groups(groups)
+
+
+def _log_fit(idata: az.InferenceData, settings: dict, seconds: float) -> None:
+    """Append the fit's health to the JSON-lines file named by ``HBM_FIT_LOG``, if set.
+
+    The chapter benchmark sets it to audit every fit a chapter makes (R-hat, bulk ESS and
+    divergences over every posterior variable), without the chapters recording anything.
+    """
+    path = os.environ.get("HBM_FIT_LOG")
+    if not path:
+        return
+    rhat = az.rhat(idata.posterior)
+    ess = az.ess(idata.posterior, method="bulk")
+    per_var = {
+        name: {"max_rhat": float(rhat[name].max()), "min_ess_bulk": float(ess[name].min())}
+        for name in idata.posterior.data_vars
+    }
+    worst_rhat = max(per_var, key=lambda n: per_var[n]["max_rhat"])
+    worst_ess = min(per_var, key=lambda n: per_var[n]["min_ess_bulk"])
+    record = {
+        **settings,
+        "seconds": round(seconds, 2),
+        "variables": sorted(per_var),
+        "max_rhat": per_var[worst_rhat]["max_rhat"],
+        "max_rhat_variable": worst_rhat,
+        "min_ess_bulk": per_var[worst_ess]["min_ess_bulk"],
+        "min_ess_variable": worst_ess,
+        "divergences": int(idata.sample_stats["diverging"].sum()),
+    }
+    with open(path, "a") as log:
+        log.write(json.dumps(record) + "\n")
 
 
 def _sample_nutpie(model, *, random_seed, draws, tune, chains, cores, target_accept, progressbar):
@@ -190,6 +223,38 @@ def sample(
         _log.warning("nutpie is not installed: sampling with PyMC's NUTS instead")
         sampler = "pymc"
 
+    started = time.perf_counter()
+    idata = _draw(
+        model,
+        sampler=sampler,
+        random_seed=random_seed,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        cores=cores,
+        target_accept=target_accept,
+        log_likelihood=log_likelihood,
+        progressbar=progressbar,
+    )
+    settings = {"sampler": sampler, "draws": draws, "tune": tune, "chains": chains}
+    _log_fit(idata, {**settings, "target_accept": target_accept}, time.perf_counter() - started)
+    return idata
+
+
+def _draw(
+    model,
+    *,
+    sampler,
+    random_seed,
+    draws,
+    tune,
+    chains,
+    cores,
+    target_accept,
+    log_likelihood,
+    progressbar,
+) -> az.InferenceData:
+    """One fit with the chosen NUTS implementation (arguments already checked)."""
     if sampler == "nutpie":
         idata = _sample_nutpie(
             model,

@@ -7,6 +7,15 @@ import pandas as pd
 import pytest
 
 import hbm_widgets as hbm
+from tests.chapters.harness import started_kernel
+
+
+@pytest.fixture(scope="session")
+def shared_kernel(tmp_path_factory):
+    """One kernel for the notebooks this test process runs (chapters, solutions), cleared
+    between them."""
+    with started_kernel(tmp_path_factory.mktemp("shared-kernel")) as km:
+        yield km
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import numpy as np
@@ -99,3 +100,24 @@ def test_missing_nutpie_falls_back_to_pymc_with_a_message(radon_data, monkeypatc
         idata = hbm.sample(model, draws=50, tune=50, chains=1, random_seed=3, sampler="nutpie")
     assert "nutpie is not installed: sampling with PyMC's NUTS instead" in caplog.text
     assert "tree_depth" in idata.sample_stats and "depth" not in idata.sample_stats
+
+
+def test_fit_log_records_every_fits_health_when_asked(radon_data, monkeypatch, tmp_path):
+    import arviz as az
+
+    log = tmp_path / "fits.jsonl"
+    model = hbm.build_model(hbm.ModelSpec(pooling="complete"), radon_data)
+    monkeypatch.delenv("HBM_FIT_LOG", raising=False)
+    hbm.sample(model, draws=60, tune=60, chains=2, random_seed=4)
+    assert not log.exists()
+    monkeypatch.setenv("HBM_FIT_LOG", str(log))
+    first = hbm.sample(model, draws=60, tune=60, chains=2, random_seed=4)
+    hbm.sample(model, draws=80, tune=60, chains=2, random_seed=5)
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["draws"] for r in records] == [60, 80]
+    summary = az.summary(first, kind="diagnostics", round_to="none")
+    assert records[0]["max_rhat"] == pytest.approx(summary["r_hat"].max())
+    assert records[0]["min_ess_bulk"] == pytest.approx(summary["ess_bulk"].min())
+    assert records[0]["variables"] == sorted(first.posterior.data_vars)
+    assert records[0]["divergences"] == int(first.sample_stats["diverging"].sum())
+    assert records[0]["sampler"] == "pymc" and records[0]["seconds"] > 0

@@ -2,23 +2,19 @@
 
 Each ``solutions/NN-slug-solutions.ipynb`` is run with papermill in a temporary folder, the
 same way the chapters are (tests/chapters/harness.py), and records every check's verdict.
-They share one kernel, cleared between notebooks, so the workbook is imported once.
+They share the chapters' kernel (``shared_kernel``), cleared between notebooks, so the
+workbook is imported once.
 """
 
 from __future__ import annotations
 
 import importlib
-import os
 from pathlib import Path
 
 import nbformat
 import pytest
-from jupyter_core.utils import run_sync
-from nbclient import NotebookClient
-from nbformat.v4 import new_code_cell, new_notebook
 
 from hbm_widgets.exercises import _REGISTRY
-from hbm_widgets.report_kernel import PollingKernelManager
 from tests.chapters.harness import run_notebook
 
 pytestmark = pytest.mark.notebook
@@ -34,33 +30,14 @@ def checked_exercises(slug: str) -> list[int]:
     return sorted(number for chapter, number in _REGISTRY if chapter == slug[:2])
 
 
-@pytest.fixture(scope="module")
-def kernel(tmp_path_factory):
-    """One kernel for every solutions notebook (starting one and importing the workbook
-    takes several seconds, the notebooks themselves a fraction of that)."""
-    km = PollingKernelManager(kernel_name="python3")
-    run_sync(km.start_kernel)(
-        cwd=str(tmp_path_factory.mktemp("solutions-kernel")),
-        env={**os.environ, "HBM_CHART_RENDERER": "svg"},
-    )
-    yield km
-    run_sync(km.shutdown_kernel)(now=True)
-
-
-def clear(km) -> None:
-    """Forget every name the last notebook defined, so none can lean on another's."""
-    NotebookClient(new_notebook(cells=[new_code_cell("%reset -f")]), km=km).execute()
-
-
 def test_every_chapter_has_a_solutions_notebook():
     assert [p.name for p in SOLUTIONS] == [f"{c.stem}-solutions.ipynb" for c in CHAPTERS]
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem[:2])
-def test_every_check_says_right(path, tmp_path, kernel):
+def test_every_check_says_right(path, tmp_path, shared_kernel):
     slug = path.stem.removesuffix("-solutions")
-    clear(kernel)
-    recorded = run_notebook(path, tmp_path, km=kernel)
+    recorded = run_notebook(path, tmp_path, km=shared_kernel)
     numbers = checked_exercises(slug)
     assert numbers, f"chapter {slug} has no checked exercises"
     assert recorded["chapter"] == slug

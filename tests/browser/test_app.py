@@ -57,7 +57,9 @@ def _section(page, label: str):
 
 
 def test_app_page_without_code(page, app_server):
-    page.goto(f"{app_server['base']}/?token={app_server['token']}")
+    # Voila runs the whole notebook before the page's load event, which on a busy machine
+    # takes longer than a navigation's usual wait: wait for the first bytes, then for content.
+    page.goto(f"{app_server['base']}/?token={app_server['token']}", wait_until="commit")
     # Every explorer has drawn once the prior picker's predictive line is there (it is last
     # to compute); nothing has been fitted yet.
     page.get_by_text("prior predictive draws of log_radon").first.wait_for(timeout=180_000)

@@ -4,17 +4,26 @@ Each chapter takes a ``results_path`` parameter and writes its key figures there
 ``hbm.record_results``; the chapter's test module runs it once (module-scoped fixture) with
 small, fast parameters and asserts on those figures. The repository's notebooks are never
 written to.
+
+Chapters run one after another in one kernel per test process (``shared_kernel``), its
+namespace cleared before each: starting a kernel and importing PyMC, ArviZ and Altair takes
+longer than many a chapter at its fast settings.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbclient.output_widget
 import papermill as pm
 import pytest
+from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_notebook
 
 from hbm_widgets.report_kernel import PollingKernelManager
 
@@ -29,18 +38,40 @@ def chapter_path(slug: str) -> Path:
     return path
 
 
-def run_chapter(slug: str, workdir: Path, **parameters) -> dict:
+def run_chapter(slug: str, workdir: Path, *, km=None, **parameters) -> dict:
     """Execute chapter ``slug`` in ``workdir`` with ``parameters``; return its results."""
-    return run_notebook(chapter_path(slug), workdir, **parameters)
+    return run_notebook(chapter_path(slug), workdir, km=km, **parameters)
+
+
+@contextmanager
+def started_kernel(workdir: Path):
+    """A Python kernel for several notebooks in turn, charts rendering to SVG."""
+    km = PollingKernelManager(kernel_name="python3")
+    run_sync(km.start_kernel)(cwd=str(workdir), env={**os.environ, "HBM_CHART_RENDERER": "svg"})
+    try:
+        yield km
+    finally:
+        run_sync(km.shutdown_kernel)(now=True)
+
+
+def clear(km) -> None:
+    """Forget every name the last notebook defined, so none can lean on another's; a kernel
+    that died (a crash in an earlier notebook) is started again."""
+    if not run_sync(km.is_alive)():
+        run_sync(km.restart_kernel)(now=True)
+    NotebookClient(new_notebook(cells=[new_code_cell("%reset -f")]), km=km).execute()
 
 
 def run_notebook(path: Path, workdir: Path, *, km=None, **parameters) -> dict:
     """Execute the notebook at ``path`` (a chapter or a solutions notebook) in ``workdir``.
 
     It must take a ``results_path`` parameter; what it records there is returned. ``km``, a
-    started :class:`PollingKernelManager`, runs it in that kernel instead of a new one.
+    started :class:`PollingKernelManager`, runs it in that kernel (cleared first) instead of
+    a new one.
     """
     workdir.mkdir(parents=True, exist_ok=True)
+    if km is not None:
+        clear(km)
     results = workdir / "results.json"
     output = workdir / Path(path).name
     with pytest.MonkeyPatch.context() as patch:

@@ -16,8 +16,8 @@ FAST = {"draws": 400, "chains": 2, "n": 12, "prior_sd": 5.0}
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    return run_chapter("01-bayes-rule", tmp_path_factory.mktemp("ch01"), **FAST)
+def results(tmp_path_factory, shared_kernel):
+    return run_chapter("01-bayes-rule", tmp_path_factory.mktemp("ch01"), km=shared_kernel, **FAST)
 
 
 def test_parameters_reached_the_chapter(results):

@@ -28,14 +28,16 @@ FAST = {
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
+def results(tmp_path_factory, shared_kernel):
     with pytest.MonkeyPatch.context() as patch:
         # nbclient's stand-in for an Output widget sends the widget's state back to the kernel
         # on the shell channel while the cell's execute reply is awaited on that same channel;
         # under load the reply can be missed and the run hangs (jupyter/nbclient#312). The
         # test reads no widget state back, so the echo is switched off.
         patch.setattr(nbclient.output_widget.OutputWidget, "sync_state", lambda self: None)
-        return run_chapter("02-monte-carlo-and-mcmc", tmp_path_factory.mktemp("ch02"), **FAST)
+        return run_chapter(
+            "02-monte-carlo-and-mcmc", tmp_path_factory.mktemp("ch02"), km=shared_kernel, **FAST
+        )
 
 
 def test_target_is_chapter_01s_posterior(results):

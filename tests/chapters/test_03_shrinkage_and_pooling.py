@@ -15,14 +15,16 @@ FAST = {"draws": 300, "tune": 300, "chains": 2}
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
+def results(tmp_path_factory, shared_kernel):
     with pytest.MonkeyPatch.context() as patch:
         # nbclient's stand-in for an Output widget sends the widget's state back to the kernel
         # on the shell channel while the cell's execute reply is awaited on that same channel;
         # under load the reply can be missed and the run hangs (jupyter/nbclient#312). The
         # test reads no widget state back, so the echo is switched off.
         patch.setattr(nbclient.output_widget.OutputWidget, "sync_state", lambda self: None)
-        recorded = run_chapter("03-shrinkage-and-pooling", tmp_path_factory.mktemp("ch03"), **FAST)
+        recorded = run_chapter(
+            "03-shrinkage-and-pooling", tmp_path_factory.mktemp("ch03"), km=shared_kernel, **FAST
+        )
     for name in (
         "group_sizes",
         "group_means",

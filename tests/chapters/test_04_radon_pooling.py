@@ -23,8 +23,10 @@ FAST = {
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    return run_chapter("04-radon-pooling", tmp_path_factory.mktemp("ch04"), **FAST)
+def results(tmp_path_factory, shared_kernel):
+    return run_chapter(
+        "04-radon-pooling", tmp_path_factory.mktemp("ch04"), km=shared_kernel, **FAST
+    )
 
 
 def test_parameters_reached_the_chapter(results):

@@ -26,8 +26,8 @@ FAST = {
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    return run_chapter("05-radon-deeper", tmp_path_factory.mktemp("ch05"), **FAST)
+def results(tmp_path_factory, shared_kernel):
+    return run_chapter("05-radon-deeper", tmp_path_factory.mktemp("ch05"), km=shared_kernel, **FAST)
 
 
 def test_parameters_reached_the_chapter(results):

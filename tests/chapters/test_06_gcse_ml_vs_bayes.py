@@ -24,8 +24,10 @@ FAST = {
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    return run_chapter("06-gcse-ml-vs-bayes", tmp_path_factory.mktemp("ch06"), **FAST)
+def results(tmp_path_factory, shared_kernel):
+    return run_chapter(
+        "06-gcse-ml-vs-bayes", tmp_path_factory.mktemp("ch06"), km=shared_kernel, **FAST
+    )
 
 
 def test_parameters_reached_the_chapter(results):

@@ -248,8 +248,10 @@ def test_prior_picker_keeps_the_last_good_state_and_shows_why(small_data):
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    return run_chapter("07-priors-and-fake-data", tmp_path_factory.mktemp("ch07"), **FAST)
+def results(tmp_path_factory, shared_kernel):
+    return run_chapter(
+        "07-priors-and-fake-data", tmp_path_factory.mktemp("ch07"), km=shared_kernel, **FAST
+    )
 
 
 @pytest.mark.notebook

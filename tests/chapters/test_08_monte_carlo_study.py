@@ -18,14 +18,18 @@ FAST = {
     "draws": 150,
     "tune": 200,
     "chains": 2,
-    "n_jobs": 2,
+    # In the kernel itself: worker processes would each import PyMC and compile every model
+    # again, which at this size costs more than the fits (tests/test_study.py runs 1 and 2).
+    "n_jobs": 1,
 }
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
+def results(tmp_path_factory, shared_kernel):
     workdir = tmp_path_factory.mktemp("ch08")
-    return run_chapter("08-monte-carlo-study", workdir, study_path=str(workdir / "study"), **FAST)
+    return run_chapter(
+        "08-monte-carlo-study", workdir, study_path=str(workdir / "study"), km=shared_kernel, **FAST
+    )
 
 
 def test_parameters_reached_the_study(results):

@@ -24,8 +24,10 @@ RUN_NAMES = [
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    return run_chapter("09-mcmc-diagnostics", tmp_path_factory.mktemp("ch09"), **FAST)
+def results(tmp_path_factory, shared_kernel):
+    return run_chapter(
+        "09-mcmc-diagnostics", tmp_path_factory.mktemp("ch09"), km=shared_kernel, **FAST
+    )
 
 
 def test_parameters_reached_the_chapter(results):

@@ -22,8 +22,10 @@ FAST = {
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    return run_chapter("10-crossed-and-nested-effects", tmp_path_factory.mktemp("ch10"), **FAST)
+def results(tmp_path_factory, shared_kernel):
+    return run_chapter(
+        "10-crossed-and-nested-effects", tmp_path_factory.mktemp("ch10"), km=shared_kernel, **FAST
+    )
 
 
 def test_parameters_reached_the_chapter(results):

@@ -15,8 +15,10 @@ FAST = {"draws": 150, "tune": 250, "chains": 2}
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    return run_chapter("11-hierarchical-glm", tmp_path_factory.mktemp("ch11"), **FAST)
+def results(tmp_path_factory, shared_kernel):
+    return run_chapter(
+        "11-hierarchical-glm", tmp_path_factory.mktemp("ch11"), km=shared_kernel, **FAST
+    )
 
 
 @pytest.fixture(scope="module")
