@@ -35,6 +35,9 @@ RESULTS = Path(__file__).parent / "results"
 RHAT_LIMIT, ESS_LIMIT = 1.01, 400
 
 
+SHOWN = 5  # short fits listed per chapter
+
+
 def healthy(fit: dict) -> bool:
     return fit["max_rhat"] < RHAT_LIMIT and fit["min_ess_bulk"] >= ESS_LIMIT
 
@@ -111,12 +114,16 @@ def _audit_lines(rows: list[dict]) -> list[str]:
     ]
     for r in rows:
         fits = r["fits"]
-        short = [f for f in fits if not healthy(f)]
+        short = sorted(
+            (f for f in fits if not healthy(f)), key=lambda f: f["max_rhat"], reverse=True
+        )
         lines.append(
             f"{r['chapter']:32} {r['mode']:8} {len(fits):3d} fits, {len(short)} short, "
             f"{sum(f['divergences'] > 0 for f in fits)} with divergences"
         )
-        for f in short:
+        if len(short) > SHOWN:
+            lines.append(f"    the {SHOWN} with the largest R-hat of {len(short)}:")
+        for f in short[:SHOWN]:
             lines.append(
                 f"    {f['sampler']} {f['chains']}x{f['draws']} (tune {f['tune']}): R-hat "
                 f"{f['max_rhat']:.3f} ({f['max_rhat_variable']}), ESS {f['min_ess_bulk']:.0f} "
@@ -140,6 +147,11 @@ def main() -> None:
             row = run(slug, mode)
             rows.append(row)
             print(json.dumps(row), flush=True)
+    write_results(rows, args.modes, args.chapters)
+
+
+def write_results(rows: list[dict], modes: list[str], chapters: list[str] | None) -> None:
+    """Print the table and audit, and keep them (with every fit's figures) in results/."""
     lines = [
         f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         f"{'chapter':32} {'mode':8} {'seconds':>8} {'peak MB':>8}  error",
@@ -149,7 +161,7 @@ def main() -> None:
             f"{r['chapter']:32} {r['mode']:8} {r['seconds']:8.1f} {r['peak_kernel_mb']:8d}  "
             f"{r['error'] or ''}"
         )
-    for mode in args.modes:
+    for mode in modes:
         total = sum(r["seconds"] for r in rows if r["mode"] == mode)
         lines.append(f"total at {mode} parameters: {total:.0f} s")
     lines += _audit_lines(rows)
@@ -157,11 +169,7 @@ def main() -> None:
     print(text)
     RESULTS.mkdir(exist_ok=True)
     # One file per selection, so a run at other modes or chapters keeps the others' results.
-    suffix = (
-        "-"
-        + "-".join(args.modes)
-        + ("" if args.chapters is None else "-" + "-".join(args.chapters))
-    )
+    suffix = "-" + "-".join(modes) + ("" if chapters is None else "-" + "-".join(chapters))
     (RESULTS / f"chapters{suffix}.txt").write_text(text + "\n")
     (RESULTS / f"chapters{suffix}.json").write_text(
         json.dumps(
