@@ -106,6 +106,22 @@ def run(slug: str, mode: str) -> dict:
     }
 
 
+def _short_fits(fits: list[dict]) -> list[dict]:
+    """The fits short of the standard, largest R-hat first."""
+    return sorted((f for f in fits if not healthy(f)), key=lambda f: f["max_rhat"], reverse=True)
+
+
+def _audit(fits: list[dict]) -> dict:
+    """What the results file keeps of a chapter's fits: counts and the worst short ones."""
+    short = _short_fits(fits)
+    return {
+        "total": len(fits),
+        "short": len(short),
+        "with_divergences": sum(f["divergences"] > 0 for f in fits),
+        "worst_short": short[:SHOWN],
+    }
+
+
 def _audit_lines(rows: list[dict]) -> list[str]:
     """Every fit short of the standard, by chapter (the chapters say which do so on purpose)."""
     lines = [
@@ -113,17 +129,14 @@ def _audit_lines(rows: list[dict]) -> list[str]:
         f"fit audit (R-hat < {RHAT_LIMIT}, bulk ESS >= {ESS_LIMIT}, every posterior variable):",
     ]
     for r in rows:
-        fits = r["fits"]
-        short = sorted(
-            (f for f in fits if not healthy(f)), key=lambda f: f["max_rhat"], reverse=True
-        )
+        audit = _audit(r["fits"])
         lines.append(
-            f"{r['chapter']:32} {r['mode']:8} {len(fits):3d} fits, {len(short)} short, "
-            f"{sum(f['divergences'] > 0 for f in fits)} with divergences"
+            f"{r['chapter']:32} {r['mode']:8} {audit['total']:3d} fits, {audit['short']} short, "
+            f"{audit['with_divergences']} with divergences"
         )
-        if len(short) > SHOWN:
-            lines.append(f"    the {SHOWN} with the largest R-hat of {len(short)}:")
-        for f in short[:SHOWN]:
+        if audit["short"] > SHOWN:
+            lines.append(f"    the {SHOWN} with the largest R-hat of {audit['short']}:")
+        for f in audit["worst_short"]:
             lines.append(
                 f"    {f['sampler']} {f['chains']}x{f['draws']} (tune {f['tune']}): R-hat "
                 f"{f['max_rhat']:.3f} ({f['max_rhat_variable']}), ESS {f['min_ess_bulk']:.0f} "
@@ -151,7 +164,8 @@ def main() -> None:
 
 
 def write_results(rows: list[dict], modes: list[str], chapters: list[str] | None) -> None:
-    """Print the table and audit, and keep them (with every fit's figures) in results/."""
+    """Print the table and audit, and keep them in results/ (the JSON with each chapter's fit
+    counts and its worst short fits)."""
     lines = [
         f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         f"{'chapter':32} {'mode':8} {'seconds':>8} {'peak MB':>8}  error",
@@ -173,7 +187,11 @@ def write_results(rows: list[dict], modes: list[str], chapters: list[str] | None
     (RESULTS / f"chapters{suffix}.txt").write_text(text + "\n")
     (RESULTS / f"chapters{suffix}.json").write_text(
         json.dumps(
-            {"machine": platform.platform(), "cores": os.cpu_count(), "rows": rows},
+            {
+                "machine": platform.platform(),
+                "cores": os.cpu_count(),
+                "rows": [{**r, "fits": _audit(r["fits"])} for r in rows],
+            },
             indent=2,
         )
     )

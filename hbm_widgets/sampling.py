@@ -224,37 +224,6 @@ def sample(
         sampler = "pymc"
 
     started = time.perf_counter()
-    idata = _draw(
-        model,
-        sampler=sampler,
-        random_seed=random_seed,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        cores=cores,
-        target_accept=target_accept,
-        log_likelihood=log_likelihood,
-        progressbar=progressbar,
-    )
-    settings = {"sampler": sampler, "draws": draws, "tune": tune, "chains": chains}
-    _log_fit(idata, {**settings, "target_accept": target_accept}, time.perf_counter() - started)
-    return idata
-
-
-def _draw(
-    model,
-    *,
-    sampler,
-    random_seed,
-    draws,
-    tune,
-    chains,
-    cores,
-    target_accept,
-    log_likelihood,
-    progressbar,
-) -> az.InferenceData:
-    """One fit with the chosen NUTS implementation (arguments already checked)."""
     if sampler == "nutpie":
         idata = _sample_nutpie(
             model,
@@ -268,16 +237,25 @@ def _draw(
         )
         if log_likelihood:
             pm.compute_log_likelihood(idata, model=model, progressbar=False)
-        return idata
-    with model:
-        return pm.sample(
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            cores=cores,
-            target_accept=target_accept,
-            random_seed=random_seed,
-            progressbar=progressbar,
-            idata_kwargs={"log_likelihood": log_likelihood},
-            compute_convergence_checks=False,
-        )
+    else:
+        with model:
+            idata = pm.sample(
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                cores=cores,
+                target_accept=target_accept,
+                random_seed=random_seed,
+                progressbar=progressbar,
+                idata_kwargs={"log_likelihood": log_likelihood},
+                compute_convergence_checks=False,
+            )
+    settings = {
+        "sampler": sampler,
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "target_accept": target_accept,
+    }
+    _log_fit(idata, settings, time.perf_counter() - started)
+    return idata
