@@ -54,7 +54,6 @@ notebooks: $(STAMP)
 # Speed and memory figures (benchmarks/results/): samplers side by side, every chapter at
 # fast and default parameters, and chapter 08's prior study at full size. Takes about an hour.
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/samplers.py
 	$(BIN)/python benchmarks/chapters.py --modes fast
 	$(BIN)/python benchmarks/chapters.py --modes default

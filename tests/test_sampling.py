@@ -1,4 +1,4 @@
-"""The sampling entry point: both NUTS implementations, and nutpie's compile-once refits."""
+"""The sampling entry point: its three NUTS implementations, and nutpie's compile-once refits."""
 
 from __future__ import annotations
 
@@ -43,21 +43,43 @@ def nutpie_fit(radon_data):
     return model, idata
 
 
+@pytest.fixture(scope="module")
+def numpyro_fit(radon_data):
+    model = hbm.build_model(hbm.ModelSpec(pooling="partial", varying="intercept"), radon_data)
+    # No sampler named: the workbook's default.
+    idata = hbm.sample(model, draws=500, tune=500, chains=2, random_seed=11, log_likelihood=True)
+    return model, idata
+
+
+@pytest.fixture(scope="module")
+def pymc_fit(radon_data):
+    model = hbm.build_model(hbm.ModelSpec(pooling="partial", varying="intercept"), radon_data)
+    return hbm.sample(model, draws=500, tune=500, chains=2, random_seed=12, sampler="pymc")
+
+
+def test_numpyro_is_the_default_sampler():
+    assert hbm.sampling.DEFAULT_SAMPLER == "numpyro"
+    assert hbm.SAMPLERS == ("numpyro", "nutpie", "pymc")
+
+
 @pytest.mark.slow
-def test_nutpie_agrees_with_pymc_on_radon(nutpie_fit, radon_partial_pooling_idata):
-    _, idata = nutpie_fit
+@pytest.mark.parametrize("fit", ["nutpie_fit", "numpyro_fit"])
+def test_each_sampler_agrees_with_pymc_on_radon(fit, pymc_fit, request):
+    _, idata = request.getfixturevalue(fit)
     for name in ("beta", "sigma_alpha", "mu_alpha", "sigma"):
         ours = idata.posterior[name]
-        theirs = radon_partial_pooling_idata.posterior[name]
+        theirs = pymc_fit.posterior[name]
         # Two seeded runs of the same posterior: their means differ by Monte Carlo error only.
         assert abs(float(ours.mean()) - float(theirs.mean())) < 0.25 * float(theirs.std()), name
+        assert float(ours.std()) == pytest.approx(float(theirs.std()), rel=0.15), name
     report = hbm.convergence_report(idata, var_names=["beta", "sigma_alpha"])
     assert report.max_rhat < 1.01 and report.divergences == 0 and report.chains == 2
 
 
 @pytest.mark.slow
-def test_nutpie_result_has_what_pm_sample_gives(nutpie_fit, radon_data):
-    _, idata = nutpie_fit
+@pytest.mark.parametrize("fit", ["nutpie_fit", "numpyro_fit"])
+def test_each_sampler_gives_what_pm_sample_gives(fit, radon_data, request):
+    _, idata = request.getfixturevalue(fit)
     assert {"posterior", "sample_stats", "observed_data", "constant_data", "log_likelihood"} <= set(
         idata.groups()
     )
@@ -68,8 +90,61 @@ def test_nutpie_result_has_what_pm_sample_gives(nutpie_fit, radon_data):
     assert {"diverging", "energy", "tree_depth", "n_steps", "lp", "step_size"} <= set(
         idata.sample_stats
     )
+    assert idata.posterior["alpha"].dims == ("chain", "draw", "county")
+    assert idata.sample_stats["diverging"].dtype == bool
     cost = hbm.sampling_cost(idata, ["beta"])
     assert cost["gradient_evaluations"] > 0 and cost["mean_tree_depth"] >= 1
+
+
+@pytest.mark.slow
+def test_numpyro_draws_are_reproducible_and_its_stats_consistent(radon_data):
+    model = hbm.build_model(hbm.ModelSpec(pooling="complete"), radon_data)
+    first, again, other = (
+        hbm.sample(model, draws=100, tune=100, chains=2, random_seed=seed) for seed in (5, 5, 6)
+    )
+    np.testing.assert_array_equal(first.posterior["beta"], again.posterior["beta"])
+    assert not np.array_equal(first.posterior["beta"], other.posterior["beta"])
+    stats = first.sample_stats
+    # A tree of depth d takes between 2**(d-1) and 2**d - 1 leapfrog steps.
+    assert (stats["n_steps"] >= 2 ** (stats["tree_depth"] - 1)).all()
+    assert (stats["n_steps"] < 2 ** stats["tree_depth"]).all()
+    assert ((stats["acceptance_rate"] >= 0) & (stats["acceptance_rate"] <= 1)).all()
+    # lp is the log density at each draw, so it is PyMC's logp at that draw.
+    logp = model.compile_logp()
+    point = {
+        "alpha": float(first.posterior["alpha"][0, 0]),
+        "beta": float(first.posterior["beta"][0, 0]),
+        "sigma_log__": np.log(float(first.posterior["sigma"][0, 0])),
+    }
+    assert float(stats["lp"][0, 0]) == pytest.approx(float(logp(point)), rel=1e-6)
+
+
+@pytest.mark.slow
+def test_numpyro_falls_back_to_pymc_with_a_message(radon_data, monkeypatch, caplog):
+    model = hbm.build_model(hbm.ModelSpec(pooling="complete"), radon_data)
+    monkeypatch.setattr(sampling.jax_nuts, "available", lambda: False)
+    with caplog.at_level(logging.WARNING, logger="hbm_widgets.sampling"):
+        idata = hbm.sample(model, draws=50, tune=50, chains=1, random_seed=3)
+    assert "JAX and NumPyro are not installed: sampling with PyMC's NUTS instead" in caplog.text
+    assert "perf_counter_diff" in idata.sample_stats  # a statistic only PyMC records
+
+    monkeypatch.undo()
+    caplog.clear()
+
+    def no_jax(*args, **kwargs):
+        raise NotImplementedError("No JAX conversion for Op SomeOp")
+
+    monkeypatch.setattr(sampling.jax_nuts, "sample_numpyro", no_jax)
+    with caplog.at_level(logging.WARNING, logger="hbm_widgets.sampling"):
+        idata = hbm.sample(model, draws=50, tune=50, chains=1, random_seed=3)
+    assert "JAX cannot compile this model (No JAX conversion for Op SomeOp)" in caplog.text
+    assert "perf_counter_diff" in idata.sample_stats
+
+
+def test_numpyro_refuses_a_model_with_discrete_parameters():
+    with pm.Model() as model:
+        pm.Poisson("count", mu=3.0)
+    assert sampling._numpyro_unusable(model) == "NUTS cannot sample the discrete parameters (count)"
 
 
 @pytest.mark.slow
@@ -120,4 +195,4 @@ def test_fit_log_records_every_fits_health_when_asked(radon_data, monkeypatch, t
     assert records[0]["min_ess_bulk"] == pytest.approx(summary["ess_bulk"].min())
     assert records[0]["variables"] == sorted(first.posterior.data_vars)
     assert records[0]["divergences"] == int(first.sample_stats["diverging"].sum())
-    assert records[0]["sampler"] == "pymc" and records[0]["seconds"] > 0
+    assert records[0]["sampler"] == "numpyro" and records[0]["seconds"] > 0
