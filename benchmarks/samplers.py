@@ -11,13 +11,14 @@ with the machine, cores and package versions.
 
 Samplers:
 - ``pymc``: PyMC's own NUTS through ``pm.sample`` (PyMC's default).
+- ``hbm_default``: ``hbm.sample`` with no sampler named, the workbook's default (NumPyro, run
+  by ``hbm_widgets.jax_nuts``: the sampler compiled whole by JAX, chains side by side).
 - ``nutpie_pm_sample``: nutpie through ``pm.sample(nuts_sampler="nutpie")``, which compiles
   on every call.
 - ``nutpie_compiled_once``: ``hbm.sample(..., sampler="nutpie")``, which compiles once per
   model and reuses the compiled sampler (the repeat call changes the data first, as a widget
   or a simulation study does).
-- ``numpyro``: ``pm.sample(nuts_sampler="numpyro")`` when JAX and NumPyro are installed
-  (``pip install -e ".[bench]"``); a row says why when it cannot run.
+- ``numpyro``: ``pm.sample(nuts_sampler="numpyro")``, PyMC's own route to NumPyro.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
 MODELS = ("radon_intercept", "radon_lkj", "gcse_lkj")
-SAMPLERS = ("pymc", "nutpie_pm_sample", "nutpie_compiled_once", "numpyro")
+SAMPLERS = ("pymc", "hbm_default", "nutpie_pm_sample", "nutpie_compiled_once", "numpyro")
 SETTINGS = {"draws": 1000, "tune": 1000, "chains": 4, "random_seed": 20240, "target_accept": 0.9}
 REPORTED = {
     "radon_intercept": ["mu_alpha", "beta", "sigma_alpha", "sigma"],
@@ -83,6 +84,8 @@ def _fit(model, data, sampler: str, seed: int):
         return hbm.sample(model, sampler="pymc", **settings)
     if sampler == "nutpie_compiled_once":
         return hbm.sample(model, sampler="nutpie", **settings)
+    if sampler == "hbm_default":
+        return hbm.sample(model, **settings)
     with model:
         return pm.sample(
             nuts_sampler=sampler.split("_")[0],

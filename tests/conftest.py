@@ -91,4 +91,5 @@ def radon_partial_pooling_idata(radon_frame):
         radon_frame, group="county", outcome="log_radon", predictor="floor"
     )
     model = hbm.build_model(hbm.ModelSpec(pooling="partial", varying="intercept"), data)
-    return hbm.sample(model, draws=500, tune=500, chains=4, random_seed=8927)
+    # The workbook's default settings (4 x 1000 draws), which must pass the convergence checks.
+    return hbm.sample(model, draws=1000, tune=1000, chains=4, random_seed=8927)

@@ -38,7 +38,7 @@ def test_radon_floor_effect_agrees_with_mixedlm(radon_frame, radon_partial_pooli
 def test_convergence_report_flags_problems(radon_partial_pooling_idata):
     report = hbm.convergence_report(radon_partial_pooling_idata, var_names=["beta", "sigma_alpha"])
     assert report.ok and report.warnings() == []
-    assert report.chains == 4 and report.draws == 500
+    assert report.chains == 4 and report.draws == 1000
     bad = hbm.ConvergenceReport(
         max_rhat=1.05, min_ess_bulk=100, min_ess_tail=500, divergences=3, draws=10, chains=2
     )

@@ -59,7 +59,10 @@ def test_designs_can_be_named_pairs():
             "scale_prior must be a Prior on positive",
         ),
         ({"draws": 2.5}, "draws must be a whole number >= 1, got 2.5"),
-        ({"sampler": "stan"}, r"sampler must be one of \('pymc', 'nutpie'\), got 'stan'"),
+        (
+            {"sampler": "stan"},
+            r"sampler must be one of \('numpyro', 'nutpie', 'pymc'\), got 'stan'",
+        ),
     ],
 )
 def test_spec_refuses_bad_settings(kwargs, message):

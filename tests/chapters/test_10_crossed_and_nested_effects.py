@@ -14,8 +14,8 @@ FAST = {
     "obs_per_cell": 2,
     "sparse_obs": 3,
     "n_outliers": 2,
-    "draws": 100,
-    "tune": 200,
+    "draws": 200,
+    "tune": 300,
     "chains": 2,
     "prior_draws": 100,
 }
@@ -32,15 +32,15 @@ def test_parameters_reached_the_chapter(results):
     assert results["obs_per_cell"] == 2 and results["n_outliers"] == 2
     # 11 well-measured countries x 8 verticals x 2 campaigns, plus the sparse country's 3.
     assert results["n_obs"] == 11 * 8 * 2 + 3
-    assert results["draws"] == 100 and results["chains"] == 2
+    assert results["draws"] == 200 and results["chains"] == 2
 
 
 def test_recommended_fit_converged_well_enough_for_fast_mode(results):
-    # Fast mode samples 2 x 100 draws; the chapter's defaults are held to R-hat < 1.01.
+    # Fast mode samples 2 x 200 draws; the chapter's defaults are held to R-hat < 1.01.
     report = results["convergence"]["Student-t, weakly informative"]
     assert report["divergences"] == 0
     assert report["max_rhat"] < 1.1
-    assert report["draws"] == 100 and report["chains"] == 2
+    assert report["draws"] == 200 and report["chains"] == 2
 
 
 def test_half_cauchy_priors_imagine_more_absurd_campaigns(results):
