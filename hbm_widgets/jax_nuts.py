@@ -5,8 +5,8 @@ work done one JAX operation at a time (each one compiled on its own): checking t
 starting points and setting up each chain. Here the starting points come from PyMC's own
 initial-point functions, NumPyro compiles the log density and the sampler together, the
 chains run side by side on the machine's cores, and the deterministic variables are computed
-from the draws in one compiled pass. On the radon LKJ model that is about 10 s for the first
-call against PyMC's 35-50 s (``benchmarks/samplers.py``).
+from the draws in one compiled pass. On the radon LKJ model a first call takes about 9 s,
+against 11 s through ``pm.sample`` and PyMC's own sampler's 14-35 s (``benchmarks/samplers.py``).
 
 The data are compiled in as constants, so every call compiles again (a few seconds); fits
 that change only the data many times over (a widget, a simulation study) use nutpie, whose
