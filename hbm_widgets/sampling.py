@@ -20,6 +20,7 @@ Three NUTS implementations are available, chosen from ``benchmarks/samplers.py``
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
@@ -125,6 +126,19 @@ def _observed_and_constant(model: pm.Model, idata: az.InferenceData) -> None:
             )
     if groups:
         idata.add_groups(groups)
+
+
+def _return_freed_memory() -> None:
+    """Hand the memory a fit freed back to the operating system (glibc only).
+
+    glibc keeps freed blocks for reuse, and after JAX's and PyTensor's compilations they are
+    scattered enough that a chapter fitting many models grows by hundreds of megabytes it no
+    longer uses (chapter 05: 1.9 GB peak without this); ``malloc_trim`` releases them.
+    """
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # another C library (macOS, Windows, musl), which manages this itself
 
 
 def _log_fit(idata: az.InferenceData, settings: dict, seconds: float) -> None:
@@ -303,4 +317,5 @@ def sample(
         "target_accept": target_accept,
     }
     _log_fit(idata, settings, time.perf_counter() - started)
+    _return_freed_memory()
     return idata

@@ -196,3 +196,20 @@ def test_fit_log_records_every_fits_health_when_asked(radon_data, monkeypatch, t
     assert records[0]["variables"] == sorted(first.posterior.data_vars)
     assert records[0]["divergences"] == int(first.sample_stats["diverging"].sum())
     assert records[0]["sampler"] == "numpyro" and records[0]["seconds"] > 0
+
+
+def test_every_fit_hands_freed_memory_back(radon_data, monkeypatch):
+    calls = []
+    monkeypatch.setattr(sampling, "_return_freed_memory", lambda: calls.append(1))
+    model = hbm.build_model(hbm.ModelSpec(pooling="complete"), radon_data)
+    hbm.sample(model, draws=30, tune=30, chains=1, random_seed=2)
+    hbm.sample(model, draws=30, tune=30, chains=1, random_seed=2, sampler="pymc")
+    assert len(calls) == 2
+    monkeypatch.undo()
+
+    # Without glibc there is nothing to call, and nothing fails.
+    def no_glibc(name):
+        raise OSError(f"{name}: cannot open shared object file")
+
+    monkeypatch.setattr(sampling.ctypes, "CDLL", no_glibc)
+    sampling._return_freed_memory()
