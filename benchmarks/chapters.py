@@ -1,6 +1,6 @@
 """Wall time and kernel peak memory of every chapter, at fast and at default parameters.
 
-    python benchmarks/chapters.py [--modes fast default] [--chapters 01 03 ...]
+    python benchmarks/chapters.py [--modes fast default] [--chapters 01 03 ...] [--empty-caches]
 
 Each chapter is executed with papermill in a temporary folder, exactly as the tests do
 (``fast``: the parameters its test uses; ``default``: the parameters cell as shipped), while a
@@ -8,6 +8,11 @@ thread samples the resident memory of the kernel process. Every NUTS fit the cha
 through ``hbm.sample`` is audited too (``HBM_FIT_LOG``): the largest R-hat and smallest bulk
 ESS over every posterior variable, and the divergences. Results go to
 ``benchmarks/results/chapters-<modes>.{txt,json}``.
+
+Compiled code is kept between runs (PyTensor's C code, JAX's samplers), so by default the
+figures are a rerun's, with the caches an earlier run filled. ``--empty-caches`` gives a new
+machine's first run instead: both point at new, empty folders, which the chapters then fill
+in order (results named ``chapters-<modes>-empty-caches``).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import importlib
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import threading
@@ -150,7 +156,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--modes", nargs="+", choices=["fast", "default"], default=["fast"])
     parser.add_argument("--chapters", nargs="+", default=None, help="numbers such as 01 05")
+    parser.add_argument(
+        "--empty-caches", action="store_true", help="start from empty compile caches"
+    )
     args = parser.parse_args()
+    if args.empty_caches:
+        # The kernels inherit these; the folder outlives the run only until it ends.
+        caches = tempfile.mkdtemp(prefix="hbm-caches-")
+        os.environ["PYTENSOR_FLAGS"] = f"compiledir={caches}/pytensor"
+        os.environ["HBM_COMPILE_CACHE"] = f"{caches}/jax"
     slugs = sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
     if args.chapters:
         slugs = [s for s in slugs if s[:2] in args.chapters]
@@ -160,14 +174,20 @@ def main() -> None:
             row = run(slug, mode)
             rows.append(row)
             print(json.dumps(row), flush=True)
-    write_results(rows, args.modes, args.chapters)
+    write_results(rows, args.modes, args.chapters, empty_caches=args.empty_caches)
+    if args.empty_caches:
+        shutil.rmtree(caches, ignore_errors=True)
 
 
-def write_results(rows: list[dict], modes: list[str], chapters: list[str] | None) -> None:
+def write_results(
+    rows: list[dict], modes: list[str], chapters: list[str] | None, *, empty_caches: bool = False
+) -> None:
     """Print the table and audit, and keep them in results/ (the JSON with each chapter's fit
     counts and its worst short fits)."""
+    caches = "empty compile caches at the start" if empty_caches else "compile caches filled"
     lines = [
         f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        f"{caches} (PyTensor's C code, JAX's samplers)",
         f"{'chapter':32} {'mode':8} {'seconds':>8} {'peak MB':>8}  error",
     ]
     for r in rows:
@@ -184,12 +204,14 @@ def write_results(rows: list[dict], modes: list[str], chapters: list[str] | None
     RESULTS.mkdir(exist_ok=True)
     # One file per selection, so a run at other modes or chapters keeps the others' results.
     suffix = "-" + "-".join(modes) + ("" if chapters is None else "-" + "-".join(chapters))
+    suffix += "-empty-caches" if empty_caches else ""
     (RESULTS / f"chapters{suffix}.txt").write_text(text + "\n")
     (RESULTS / f"chapters{suffix}.json").write_text(
         json.dumps(
             {
                 "machine": platform.platform(),
                 "cores": os.cpu_count(),
+                "empty_caches": empty_caches,
                 "rows": [{**r, "fits": _audit(r["fits"])} for r in rows],
             },
             indent=2,

@@ -4,10 +4,10 @@
 
 Each (model, sampler) pair runs in a fresh Python process, so a "first" call pays every
 compilation a learner's first fit pays; the same process then fits again ("repeat"). The
-PyTensor compile cache is reported apart: "empty" runs point PyTensor at a new compile
-directory, "filled" at the one the previous run left. Same seed, 4 chains x 1000 draws after
-1000 tuning steps for every sampler. Results go to ``benchmarks/results/samplers.{txt,json}``
-with the machine, cores and package versions.
+compile caches are reported apart: "empty" runs point PyTensor (and JAX, for the workbook's
+NumPyro sampler) at new compile directories, "filled" at the ones the previous run left.
+Same seed, 4 chains x 1000 draws after 1000 tuning steps for every sampler. Results go to
+``benchmarks/results/samplers.{txt,json}`` with the machine, cores and package versions.
 
 Samplers:
 - ``pymc``: PyMC's own NUTS through ``pm.sample`` (PyMC's default).
@@ -192,7 +192,12 @@ def refit_latency(repeats: int = 5) -> dict:
 
 
 def _child(args: list[str], compiledir: str) -> dict:
-    env = {**os.environ, "PYTENSOR_FLAGS": f"compiledir={compiledir}"}
+    # PyTensor's compiled C code and JAX's compiled samplers, both empty or both filled.
+    env = {
+        **os.environ,
+        "PYTENSOR_FLAGS": f"compiledir={compiledir}",
+        "HBM_COMPILE_CACHE": os.path.join(compiledir, "jax"),
+    }
     done = subprocess.run(
         [sys.executable, __file__, *args], env=env, capture_output=True, text=True, check=False
     )

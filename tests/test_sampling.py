@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pymc as pm
@@ -213,3 +216,55 @@ def test_every_fit_hands_freed_memory_back(radon_data, monkeypatch):
 
     monkeypatch.setattr(sampling.ctypes, "CDLL", no_glibc)
     sampling._return_freed_memory()
+
+
+def test_compile_cache_directory_follows_the_setting(monkeypatch, tmp_path):
+    monkeypatch.delenv(sampling.jax_nuts.CACHE_VARIABLE, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert sampling.jax_nuts.compile_cache_directory() == tmp_path / "hbm-workbook" / "jax"
+    monkeypatch.setenv(sampling.jax_nuts.CACHE_VARIABLE, str(tmp_path / "mine"))
+    assert sampling.jax_nuts.compile_cache_directory() == tmp_path / "mine"
+    monkeypatch.setenv(sampling.jax_nuts.CACHE_VARIABLE, "OFF")
+    assert sampling.jax_nuts.compile_cache_directory() is None
+
+
+_FIT_ONCE = """
+import numpy as np, pymc as pm
+import hbm_widgets as hbm
+y = np.random.default_rng(3).normal(1.0, 2.0, size=(5, 8))
+with pm.Model(coords={"group": range(5)}) as model:
+    mu = pm.Normal("mu", 0, 5)
+    tau = pm.HalfNormal("tau", 2)
+    z = pm.Normal("z", 0, 1, dims="group")
+    pm.Normal("y", mu + tau * z[:, None], 2.0, observed=y)
+hbm.sample(model, draws=50, tune=50, chains=2, random_seed=1, progressbar=False)
+"""
+
+
+@pytest.mark.slow
+def test_a_second_process_reuses_the_compiled_sampler_from_disk(tmp_path):
+    cache = tmp_path / "cache"
+    # Every compilation kept, however quick, so that the test does not depend on the machine.
+    env = {
+        **os.environ,
+        sampling.jax_nuts.CACHE_VARIABLE: str(cache),
+        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+    }
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)
+
+    def entries() -> set[str]:
+        return {p.name for p in cache.glob("*-cache")}
+
+    subprocess.run([sys.executable, "-c", _FIT_ONCE], env=env, check=True, capture_output=True)
+    first = entries()
+    assert any(name.startswith("jit__fun") for name in first), first
+    # Same model and data in a new process: found on disk, nothing compiled anew.
+    subprocess.run([sys.executable, "-c", _FIT_ONCE], env=env, check=True, capture_output=True)
+    assert entries() == first
+    # A folder that cannot be made (under a file): the fit goes on, without JAX's warnings.
+    (tmp_path / "a-file").write_text("")
+    env[sampling.jax_nuts.CACHE_VARIABLE] = str(tmp_path / "a-file" / "cache")
+    done = subprocess.run(
+        [sys.executable, "-c", _FIT_ONCE], env=env, check=True, capture_output=True, text=True
+    )
+    assert "compilation cache" not in done.stderr
