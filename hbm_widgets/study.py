@@ -626,33 +626,64 @@ def _write_part(path: Path, frame: pd.DataFrame) -> None:
     tmp.replace(path)  # atomic: an interrupted write never looks like a finished fit
 
 
-def _run_task(spec: StudySpec, design: Design, prior: PriorChoice, simulation: int):
-    return (design.name, prior.name, simulation), run_simulation(spec, design, prior, simulation)
+# A task is a run of simulations of one design under one prior, so that a worker compiles
+# that model once for all of them: nutpie compiles a study model in about 6 s and then fits
+# it in 0.2 s, and with one task per fit every worker compiled every model (chapter 08's two
+# workers: 24 compilations where 12 suffice). At most this many fits a task, so that an
+# interrupted study loses little and the workers stay evenly loaded.
+_MOST_FITS_A_TASK = 50
 
 
-def _local_results(spec, tasks, n_jobs) -> Iterator:
+def _tasks(todo: list[tuple], workers: int) -> list[tuple]:
+    """``todo``'s (design, prior, simulation) triples as (design, prior, simulations) runs:
+    at least two runs a worker while each holds at least one fit."""
+    models: dict[tuple[str, str], tuple[Design, PriorChoice]] = {}
+    simulations: dict[tuple[str, str], list[int]] = {}
+    for design, prior, simulation in todo:
+        models[design.name, prior.name] = (design, prior)
+        simulations.setdefault((design.name, prior.name), []).append(simulation)
+    size = max(1, min(_MOST_FITS_A_TASK, math.ceil(len(todo) / (2 * max(workers, 1)))))
+    return [
+        (*models[key], runs[start : start + size])
+        for key, runs in simulations.items()
+        for start in range(0, len(runs), size)
+    ]
+
+
+def _run_task(spec: StudySpec, design: Design, prior: PriorChoice, simulations: list[int]):
+    return [
+        ((design.name, prior.name, simulation), run_simulation(spec, design, prior, simulation))
+        for simulation in simulations
+    ]
+
+
+def _local_results(spec, todo, n_jobs) -> Iterator:
     if n_jobs == 1:
-        for task in tasks:
-            yield _run_task(spec, *task)
+        for design, prior, simulation in todo:
+            yield from _run_task(spec, design, prior, [simulation])
         return
-    from joblib import Parallel, delayed
+    from joblib import Parallel, cpu_count, delayed
 
+    tasks = _tasks(todo, cpu_count() if n_jobs == -1 else n_jobs)
     try:  # joblib 1.4 and later hand results back as they finish
         parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
     except ValueError:  # older joblib: in order, all at the end
         parallel = Parallel(n_jobs=n_jobs)
-    yield from parallel(delayed(_run_task)(spec, *task) for task in tasks)
+    for results in parallel(delayed(_run_task)(spec, *task) for task in tasks):
+        yield from results
 
 
-def _dask_results(spec, tasks, scheduler) -> Iterator:
+def _dask_results(spec, todo, scheduler) -> Iterator:
     from dask.distributed import Client, as_completed
 
     own_client = not isinstance(scheduler, Client)
     client = Client(scheduler) if own_client else scheduler
     try:
+        workers = sum(client.nthreads().values())
+        tasks = _tasks(todo, workers)
         futures = [client.submit(_run_task, spec, *task, pure=False) for task in tasks]
-        for _future, result in as_completed(futures, with_results=True):
-            yield result
+        for _future, results in as_completed(futures, with_results=True):
+            yield from results
     finally:
         if own_client:
             client.close()

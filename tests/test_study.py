@@ -223,6 +223,21 @@ def test_posterior_means_chart_has_a_panel_per_prior_and_design():
 # -- running fits (each takes a second or two) ------------------------------------------------
 
 
+def test_a_worker_gets_runs_of_one_model_so_it_compiles_each_once():
+    chapter = StudySpec(n_simulations=50)  # the chapter's study: 3 designs x 4 priors
+    todo = [(d, p, s) for d in chapter.designs for p in chapter.priors for s in range(50)]
+    tasks = study_module._tasks(todo, workers=2)
+    # One task a model: each of the 12 models compiled by one worker only.
+    assert len(tasks) == 12
+    assert len({(d.name, p.name) for d, p, _ in tasks}) == 12
+    assert all(runs == list(range(50)) for _, _, runs in tasks)
+    # One model, 50 fits, two workers: split, so that both workers have work.
+    one = [t for t in todo if t[0] == chapter.designs[0] and t[1] == chapter.priors[0]]
+    tasks = study_module._tasks(one[:7] + one[9:], workers=2)
+    assert [len(runs) for _, _, runs in tasks] == [12, 12, 12, 12]
+    assert sorted(s for _, _, runs in tasks for s in runs) == [*range(7), *range(9, 50)]
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("study")
