@@ -15,9 +15,10 @@ from queue import Empty
 from jupyter_client import AsyncKernelManager
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.channels import AsyncZMQSocketChannel
+from jupyter_client.ioloop import AsyncIOLoopKernelManager
 from traitlets import DottedObjectName, Type
 
-__all__ = ["PollingKernelClient", "PollingKernelManager"]
+__all__ = ["PollingKernelClient", "PollingKernelManager", "PollingServerKernelManager"]
 
 POLL_SECONDS = 1.0
 
@@ -44,6 +45,15 @@ class PollingKernelClient(AsyncKernelClient):
 
 class PollingKernelManager(AsyncKernelManager):
     """The asynchronous kernel manager, handing out :class:`PollingKernelClient` clients."""
+
+    client_class = DottedObjectName("hbm_widgets.report_kernel.PollingKernelClient")
+    client_factory = Type(PollingKernelClient, klass=AsyncKernelClient)
+
+
+class PollingServerKernelManager(AsyncIOLoopKernelManager):
+    """The kernel manager of a server's kernels (Voila's, for ``make app``), with polling
+    clients: Voila runs the explorers page through nbclient, and the page creates many
+    widgets."""
 
     client_class = DottedObjectName("hbm_widgets.report_kernel.PollingKernelClient")
     client_factory = Type(PollingKernelClient, klass=AsyncKernelClient)

@@ -826,7 +826,11 @@ def test_kernel_replies_are_awaited_in_slices():
     with pytest.raises(Empty):
         run(channel.get_msg(timeout=0.5))
     assert channel.socket.calls == [500]
-    client = PollingKernelManager(kernel_name="python3").client()
-    assert isinstance(client, PollingKernelClient)
-    assert client.shell_channel_class is PollingChannel
-    assert client.iopub_channel_class is PollingChannel
+    from hbm_widgets.report_kernel import PollingServerKernelManager
+
+    # The report command's kernels, and the explorers page's under Voila (`make app`).
+    for manager in (PollingKernelManager, PollingServerKernelManager):
+        client = manager(kernel_name="python3").client()
+        assert isinstance(client, PollingKernelClient)
+        assert client.shell_channel_class is PollingChannel
+        assert client.iopub_channel_class is PollingChannel
