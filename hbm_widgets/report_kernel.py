@@ -50,10 +50,6 @@ class PollingKernelManager(AsyncKernelManager):
     client_factory = Type(PollingKernelClient, klass=AsyncKernelClient)
 
 
-class PollingServerKernelManager(AsyncIOLoopKernelManager):
-    """The kernel manager of a server's kernels (Voila's, for ``make app``), with polling
-    clients: Voila runs the explorers page through nbclient, and the page creates many
-    widgets."""
-
-    client_class = DottedObjectName("hbm_widgets.report_kernel.PollingKernelClient")
-    client_factory = Type(PollingKernelClient, klass=AsyncKernelClient)
+class PollingServerKernelManager(PollingKernelManager, AsyncIOLoopKernelManager):
+    """The same polling clients for a server's kernels (Voila's, for ``make app``): Voila
+    runs the explorers page through nbclient, and the page creates many widgets."""
