@@ -138,7 +138,9 @@ def sample_numpyro(
     _use_compile_cache()
     # PyMC's flag name reads backwards: with negative_logp=False it returns -logp, which is
     # NumPyro's potential energy.
-    potential = get_jaxified_logp(model, negative_logp=False)
+    # Jitted as a whole: a single chain's (or sequential chains') set-up evaluates it outside
+    # the compiled sampler, where JAX would otherwise compile each of its operations on its own.
+    potential = jax.jit(get_jaxified_logp(model, negative_logp=False))
     seeds = [int(s) for s in np.random.default_rng(random_seed).integers(2**31, size=chains + 1)]
     start = _starting_points(model, chains, seeds[:chains])
     if chains == 1:
