@@ -122,6 +122,25 @@ def test_numpyro_draws_are_reproducible_and_its_stats_consistent(radon_data):
     assert float(stats["lp"][0, 0]) == pytest.approx(float(logp(point)), rel=1e-6)
 
 
+def test_numpyro_gets_the_log_density_jitted_whole(radon_data, monkeypatch):
+    # NumPyro sets a single chain (or sequential chains) up outside its compiled sampler,
+    # where an unjitted log density would be compiled one JAX operation at a time.
+    import numpyro.infer
+
+    given = []
+    nuts = numpyro.infer.NUTS
+
+    def spy(*args, potential_fn, **kwargs):
+        given.append(potential_fn)
+        return nuts(*args, potential_fn=potential_fn, **kwargs)
+
+    monkeypatch.setattr(numpyro.infer, "NUTS", spy)
+    model = hbm.build_model(hbm.ModelSpec(pooling="complete"), radon_data)
+    idata = hbm.sample(model, draws=30, tune=30, chains=1, random_seed=2)
+    assert len(given) == 1 and hasattr(given[0], "lower")  # what jax.jit returns
+    assert idata.posterior["beta"].shape == (1, 30)
+
+
 @pytest.mark.slow
 def test_numpyro_falls_back_to_pymc_with_a_message(radon_data, monkeypatch, caplog):
     model = hbm.build_model(hbm.ModelSpec(pooling="complete"), radon_data)
