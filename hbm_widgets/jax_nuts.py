@@ -5,9 +5,9 @@ work done one JAX operation at a time (each one compiled on its own): checking t
 starting points and setting up each chain. Here the starting points come from PyMC's own
 initial-point functions, NumPyro compiles the log density and the sampler together, the
 chains run side by side on the machine's cores, and the deterministic variables are computed
-from the draws in one compiled pass. On the radon LKJ model a first call takes about 10 s,
-against 11-12 s through ``pm.sample`` and PyMC's own sampler's 15-37 s
-(``benchmarks/samplers.py``).
+from the draws in one compiled pass. On the radon LKJ model, from empty compile caches, a
+first call takes 10-11 s, against 12-14 s through ``pm.sample`` and PyMC's own sampler's
+37-45 s (``benchmarks/samplers.py``).
 
 The data are compiled in as constants, so a new model or new data compiles again (a few
 seconds); fits that change only the data many times over (a widget, a simulation study) use

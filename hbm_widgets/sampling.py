@@ -6,8 +6,8 @@ sampler, chains, cores, seeding and progress display are chosen once, for all of
 Three NUTS implementations are available, chosen from ``benchmarks/samplers.py``'s figures:
 
 - NumPyro (the default): JAX compiles the log density and the whole sampler in a few seconds
-  and runs the chains side by side; a first fit of the radon LKJ model takes 6-10 s against
-  PyMC's 15-37 s (filled or empty compile caches), at the same R-hat and a little more ESS.
+  and runs the chains side by side; a first fit of the radon LKJ model takes 6-11 s against
+  PyMC's 15-45 s (filled or empty compile caches), at the same R-hat and a little more ESS.
 - nutpie compiles the model once (with numba, 10-30 s) and then samples several times faster
   still; because a model's data containers (``pm.Data``) stay variables of the compiled
   function, a refit after ``pm.set_data`` on the *same* model reuses the compiled sampler
