@@ -50,8 +50,6 @@ _MAX_TREE_DEPTH = 10
 CACHE_VARIABLE = "HBM_COMPILE_CACHE"
 # The oldest entries go first beyond this size; one radon sampler takes about 0.4 MB.
 _CACHE_BYTES = 256 * 2**20
-# JAX's own setting of the shortest compilation worth keeping, which a user may set.
-_MIN_SECONDS_VARIABLE = "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"
 
 
 def enable_parallel_chains() -> None:
@@ -65,9 +63,9 @@ def compile_cache_directory() -> Path | None:
     """Where JAX's compiled samplers are kept between Python processes, or None for nowhere.
 
     ``$HBM_COMPILE_CACHE`` when set ("off" keeps none), else ``hbm-workbook/jax`` in the
-    user's cache folder (``$XDG_CACHE_HOME``, by default ``~/.cache``). Every compilation is
-    kept there, the quick ones too, and the least recently used entries are dropped beyond
-    256 MB.
+    user's cache folder (``$XDG_CACHE_HOME``, by default ``~/.cache``). JAX writes there only
+    compilations that took a second or more, and drops the least recently used entries
+    beyond 256 MB.
     """
     setting = os.environ.get(CACHE_VARIABLE, "").strip()
     if setting.lower() == "off":
@@ -96,12 +94,6 @@ def _use_compile_cache() -> None:
         return
     jax.config.update("jax_compilation_cache_dir", str(directory))
     jax.config.update("jax_compilation_cache_max_size", _CACHE_BYTES)
-    if _MIN_SECONDS_VARIABLE not in os.environ:
-        # JAX keeps only compilations of a second or more by default, but a fit also makes
-        # dozens of quicker ones (its set-up, the deterministics), which add up: keeping them
-        # all took chapter 05's second run at test settings from 45-51 s to 35-37 s, for
-        # 1.2 MB more on disk.
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
 
 def available() -> bool:
