@@ -64,6 +64,8 @@ __all__ = [
     "run_report",
 ]
 
+_log = logging.getLogger(__name__)
+
 PROG = "hbm-report"
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATE = PACKAGE_DIR / "templates" / "grouped-data-report.ipynb"
@@ -672,6 +674,23 @@ def _header_html(job: ReportJob) -> str:
     )
 
 
+# A kernel that dies while it starts ran none of the notebook. The usual cause is a port
+# race: jupyter_client picks free ports and the kernel binds them a moment later, so two
+# kernels started at once (a batch with -j 2) can pick the same one.
+_KERNEL_START_FAILED = "Kernel died before replying to kernel_info"
+
+
+def _execute_retrying_start(execute, *args, **kwargs):
+    """``execute(*args, **kwargs)``, tried once more if its kernel died while starting."""
+    try:
+        return execute(*args, **kwargs)
+    except RuntimeError as exc:
+        if _KERNEL_START_FAILED not in str(exc):
+            raise
+        _log.info("the kernel died while starting (%s): starting another", exc)
+        return execute(*args, **kwargs)
+
+
 def run_report(job: ReportJob, *, progress_bar: bool = True) -> ReportResult:
     """Execute a checked job and write its report and executed notebook.
 
@@ -710,7 +729,8 @@ def run_report(job: ReportJob, *, progress_bar: bool = True) -> ReportResult:
         os.environ[RENDERER_ENV] = "svg"
         papermill_logger.setLevel(logging.ERROR)
         try:
-            papermill.execute_notebook(
+            _execute_retrying_start(
+                papermill.execute_notebook,
                 str(job.notebook),
                 str(executed),
                 parameters={**job.parameters, RESULTS_PARAMETER: str(results_file)},

@@ -7,6 +7,7 @@ chapter where only the report machinery is under test is built here and samples 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import runpy
@@ -834,3 +835,37 @@ def test_kernel_replies_are_awaited_in_slices():
         assert isinstance(client, PollingKernelClient)
         assert client.shell_channel_class is PollingChannel
         assert client.iopub_channel_class is PollingChannel
+
+
+def test_a_kernel_that_dies_while_starting_is_started_again(caplog):
+    # Two kernels started at once can be handed the same port; the one that loses dies
+    # before it has run anything, so the run is tried again (once).
+    from hbm_widgets.report import _execute_retrying_start
+
+    calls = []
+
+    def execute(name):
+        calls.append(name)
+        if len(calls) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return f"ran {name}"
+
+    with caplog.at_level(logging.INFO, logger="hbm_widgets.report"):
+        assert _execute_retrying_start(execute, "stand-in") == "ran stand-in"
+    assert calls == ["stand-in", "stand-in"]
+    assert "the kernel died while starting" in caplog.text
+
+    def always_broken(name):
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    with pytest.raises(RuntimeError, match="kernel_info"):
+        _execute_retrying_start(always_broken, "stand-in")
+
+    def other_error(name):
+        calls.append(name)
+        raise RuntimeError("something else")
+
+    calls.clear()
+    with pytest.raises(RuntimeError, match="something else"):
+        _execute_retrying_start(other_error, "stand-in")
+    assert calls == ["stand-in"]  # not retried
