@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 
 import hbm_widgets as hbm
-from hbm_widgets.convergence import (
+from hbm_widgets.lessons.convergence import (
     CHECKLIST_THRESHOLDS,
     chain_draws,
     compare_checklists,

@@ -9,8 +9,8 @@ import pymc as pm
 import pytest
 
 import hbm_widgets as hbm
-from hbm_widgets.crossed import INDUSTRIES, REGIONS
-from hbm_widgets.errors import DataValidationError, SpecificationError, WorkbookInputError
+from hbm_widgets.core.errors import DataValidationError, SpecificationError, WorkbookInputError
+from hbm_widgets.models.crossed import INDUSTRIES, REGIONS
 
 
 @pytest.fixture(scope="module")

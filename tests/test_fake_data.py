@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import hbm_widgets as hbm
-from hbm_widgets.fake_data import CAFE_PARAMETERS
+from hbm_widgets.lessons.cafes import CAFE_PARAMETERS
 
 
 def test_cafes_alternate_mornings_and_afternoons_and_repeat_with_the_seed():

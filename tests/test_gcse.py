@@ -17,7 +17,7 @@ import statsmodels.formula.api as smf
 from scipy import stats
 
 import hbm_widgets as hbm
-from hbm_widgets import gcse
+from hbm_widgets.lessons import gcse
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ import statsmodels.formula.api as smf
 
 import hbm_widgets as hbm
 from hbm_widgets import ModelSpec
-from hbm_widgets.predictions import _prior_mean
+from hbm_widgets.core.predictions import _prior_mean
 
 CHAINS, DRAWS = 4, 2500
 

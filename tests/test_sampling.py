@@ -13,7 +13,7 @@ import pymc as pm
 import pytest
 
 import hbm_widgets as hbm
-from hbm_widgets import sampling
+from hbm_widgets.core import sampling
 
 
 def test_unknown_sampler_and_bad_cores_are_refused(radon_data):
@@ -145,7 +145,7 @@ def test_numpyro_gets_the_log_density_jitted_whole(radon_data, monkeypatch):
 def test_numpyro_falls_back_to_pymc_with_a_message(radon_data, monkeypatch, caplog):
     model = hbm.build_model(hbm.ModelSpec(pooling="complete"), radon_data)
     monkeypatch.setattr(sampling.jax_nuts, "available", lambda: False)
-    with caplog.at_level(logging.WARNING, logger="hbm_widgets.sampling"):
+    with caplog.at_level(logging.WARNING, logger="hbm_widgets.core.sampling"):
         idata = hbm.sample(model, draws=50, tune=50, chains=1, random_seed=3)
     assert "JAX and NumPyro are not installed: sampling with PyMC's NUTS instead" in caplog.text
     assert "perf_counter_diff" in idata.sample_stats  # a statistic only PyMC records
@@ -157,7 +157,7 @@ def test_numpyro_falls_back_to_pymc_with_a_message(radon_data, monkeypatch, capl
         raise NotImplementedError("No JAX conversion for Op SomeOp")
 
     monkeypatch.setattr(sampling.jax_nuts, "sample_numpyro", no_jax)
-    with caplog.at_level(logging.WARNING, logger="hbm_widgets.sampling"):
+    with caplog.at_level(logging.WARNING, logger="hbm_widgets.core.sampling"):
         idata = hbm.sample(model, draws=50, tune=50, chains=1, random_seed=3)
     assert "JAX cannot compile this model (No JAX conversion for Op SomeOp)" in caplog.text
     assert "perf_counter_diff" in idata.sample_stats
@@ -193,7 +193,7 @@ def test_a_refit_after_set_data_reuses_the_compiled_sampler(nutpie_fit, radon_da
 def test_missing_nutpie_falls_back_to_pymc_with_a_message(radon_data, monkeypatch, caplog):
     monkeypatch.setattr(sampling, "_nutpie_available", lambda: False)
     model = hbm.build_model(hbm.ModelSpec(pooling="complete"), radon_data)
-    with caplog.at_level(logging.WARNING, logger="hbm_widgets.sampling"):
+    with caplog.at_level(logging.WARNING, logger="hbm_widgets.core.sampling"):
         idata = hbm.sample(model, draws=50, tune=50, chains=1, random_seed=3, sampler="nutpie")
     assert "nutpie is not installed: sampling with PyMC's NUTS instead" in caplog.text
     assert "tree_depth" in idata.sample_stats and "depth" not in idata.sample_stats

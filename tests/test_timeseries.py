@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 import hbm_widgets as hbm
-from hbm_widgets.errors import DataValidationError, SpecificationError, WorkbookInputError
+from hbm_widgets.core.errors import DataValidationError, SpecificationError, WorkbookInputError
 
 
 @pytest.fixture(scope="module")

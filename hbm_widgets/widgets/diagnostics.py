@@ -12,13 +12,13 @@ import numpy as np
 
 from hbm_widgets.charts.rank import plot_rank
 from hbm_widgets.charts.trace import plot_trace
-from hbm_widgets.convergence import (
+from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.lessons.convergence import (
     CHECKLIST_THRESHOLDS,
     chain_draws,
     variable_elements,
     variable_names,
 )
-from hbm_widgets.errors import WorkbookInputError
 from hbm_widgets.widgets.base import Explorer
 
 __all__ = ["DiagnosticsDashboard", "diagnostics_dashboard"]

@@ -21,21 +21,21 @@ import ipywidgets as widgets
 import pandas as pd
 
 from hbm_widgets.charts.county_estimates import plot_county_estimates
-from hbm_widgets.data import GroupedData
-from hbm_widgets.diagnostics import ConvergenceReport, convergence_report
-from hbm_widgets.errors import WorkbookInputError
-from hbm_widgets.group_estimates import (
+from hbm_widgets.core.build import check_compatible
+from hbm_widgets.core.data import GroupedData
+from hbm_widgets.core.diagnostics import ConvergenceReport, convergence_report
+from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.core.groups import (
     group_estimates,
     least_squares_intercepts,
     population_summary,
 )
-from hbm_widgets.models import check_compatible
-from hbm_widgets.refit import Refitter
-from hbm_widgets.sampling import DEFAULT_TARGET_ACCEPT
-from hbm_widgets.spec import ModelSpec
+from hbm_widgets.core.refit import Refitter
+from hbm_widgets.core.sampling import DEFAULT_TARGET_ACCEPT
+from hbm_widgets.core.spec import ModelSpec
 from hbm_widgets.widgets.base import Explorer
 from hbm_widgets.widgets.pooling import PoolingSelector, pooling_selector
-from hbm_widgets.widgets.prior_picker import PriorPicker, prior_picker
+from hbm_widgets.widgets.priors import PriorPicker, prior_picker
 
 __all__ = ["FitRecord", "ModelFitExplorer", "model_fit_explorer"]
 
