@@ -18,8 +18,6 @@ import warnings
 # PyTensor from PyPI finds no system BLAS; the workbook's models are small and mostly
 # elementwise, so the warning it prints on every compilation tells a learner nothing.
 warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
-# ArviZ 0.2x announces its coming 1.0 refactor on import; a learner cannot act on it.
-warnings.filterwarnings("ignore", message="ArviZ is undergoing a major refactor")
 
 __version__ = "0.1.0"
 
