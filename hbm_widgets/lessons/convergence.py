@@ -269,7 +269,7 @@ def rhat_methods(draws) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------
-# Picking one variable (or one element of a vector variable) out of InferenceData
+# Picking one variable (or one element of a vector variable) out of a fit
 # --------------------------------------------------------------------------------------
 
 _SAMPLE_DIMS = ("chain", "draw")
@@ -277,11 +277,11 @@ _ELEMENT = re.compile(r"^(?P<name>[^\[\]]+)\[(?P<label>.*)\]$")
 
 
 def _posterior(idata) -> xr.Dataset:
-    if not isinstance(idata, az.InferenceData) or "posterior" not in idata:
+    if not isinstance(idata, xr.DataTree) or "posterior" not in idata.children:
         raise WorkbookInputError(
-            f"expected ArviZ InferenceData with a posterior group, got {type(idata).__name__}"
+            f"expected an ArviZ DataTree with a posterior group, got {type(idata).__name__}"
         )
-    return idata.posterior
+    return idata["posterior"].to_dataset()
 
 
 def variable_names(idata) -> list[str]:
@@ -383,7 +383,7 @@ def draws_table(idata, var_name: str, *, max_rows: int = 4000) -> pd.DataFrame:
     chains, n = array.shape
     step = _thin_step(chains * n, max_rows)
     keep = np.arange(0, n, step)
-    draw_numbers = idata.posterior["draw"].values[keep]
+    draw_numbers = idata["posterior"]["draw"].values[keep]
     frame = pd.DataFrame(
         {
             "chain": np.repeat(np.arange(chains), keep.size),
@@ -428,9 +428,14 @@ def rank_table(idata, var_name: str, *, bins: int = 20) -> pd.DataFrame:
 
 
 def _sample_stat(idata, name: str) -> xr.DataArray | None:
-    if "sample_stats" in idata and name in idata.sample_stats:
-        return idata.sample_stats[name]
+    if "sample_stats" in idata.children and name in idata["sample_stats"].data_vars:
+        return idata["sample_stats"][name]
     return None
+
+
+def _bfmi(idata) -> np.ndarray:
+    """ArviZ's BFMI of each chain (ArviZ returns it as a group holding ``energy``)."""
+    return np.asarray(az.bfmi(idata)["energy"].values, dtype=float)
 
 
 def energy_table(idata, *, bins: int = 30) -> pd.DataFrame:
@@ -473,7 +478,7 @@ def energy_table(idata, *, bins: int = 30) -> pd.DataFrame:
             )
         )
     frame = pd.concat(frames, ignore_index=True)
-    frame.attrs.update(bfmi=az.bfmi(idata).tolist())
+    frame.attrs.update(bfmi=_bfmi(idata).tolist())
     return frame
 
 
@@ -530,7 +535,8 @@ def diagnostic_checklist(idata, var_names=None) -> pd.DataFrame:
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
+        A fit with a ``posterior`` group (and, from NUTS, ``sample_stats``).
     var_names : list of str, optional
         Variables whose R-hat and ESS count (default: every posterior variable).
     """
@@ -553,14 +559,14 @@ def diagnostic_checklist(idata, var_names=None) -> pd.DataFrame:
             )
         )
     if _sample_stat(idata, "energy") is not None:
-        bfmi = float(np.min(az.bfmi(idata)))
+        bfmi = float(np.min(_bfmi(idata)))
         rows.append(("min BFMI", bfmi, t["bfmi"], ">", bfmi > t["bfmi"]))
     frame = pd.DataFrame(rows, columns=["check", "value", "threshold", "rule", "passed"])
     frame["passed"] = frame["passed"].astype(bool)
     return frame
 
 
-def compare_checklists(fits: Mapping[str, az.InferenceData], var_names=None) -> pd.DataFrame:
+def compare_checklists(fits: Mapping[str, xr.DataTree], var_names=None) -> pd.DataFrame:
     """The checklist of several fits side by side: one row per fit, one column per check.
 
     Columns ``max R-hat``, ``min bulk ESS``, ``min tail ESS``, ``divergences`` and
@@ -568,7 +574,7 @@ def compare_checklists(fits: Mapping[str, az.InferenceData], var_names=None) -> 
     applies passed). ``var_names`` applies to every fit.
     """
     if not isinstance(fits, Mapping) or not fits:
-        raise WorkbookInputError("fits must be a non-empty mapping of name -> InferenceData")
+        raise WorkbookInputError("fits must be a non-empty mapping of name -> DataTree")
     columns = ["max R-hat", "min bulk ESS", "min tail ESS", "divergences", "min BFMI"]
     rows = {}
     for name, idata in fits.items():
@@ -611,8 +617,8 @@ def metropolis_chains(
     rng: np.random.Generator,
     warmup: int = 0,
     var_name: str = "mu",
-) -> az.InferenceData:
-    """Random-walk Metropolis-Hastings chains from several starts, as one InferenceData.
+) -> xr.DataTree:
+    """Random-walk Metropolis-Hastings chains from several starts, as one DataTree.
 
     Runs :func:`hbm_widgets.metropolis_hastings` once per start (one after the other, all
     drawing from ``rng``), drops the first ``warmup`` steps of each and stacks the chains
@@ -631,8 +637,8 @@ def metropolis_chains(
         for start in starts
     ]
     idata = chains_to_idata(results, warmup=warmup, var_name=var_name)
-    idata.posterior.attrs["acceptance_rate"] = [r.acceptance_rate for r in results]
-    idata.posterior.attrs["starts"] = [float(s) for s in starts]
+    idata["posterior"].attrs["acceptance_rate"] = [r.acceptance_rate for r in results]
+    idata["posterior"].attrs["starts"] = [float(s) for s in starts]
     return idata
 
 

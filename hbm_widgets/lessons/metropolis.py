@@ -4,7 +4,8 @@ Chapter 02 uses these to look inside a sampler before trusting PyMC's: plain Mon
 with independent draws (whose error falls like ``1 / sqrt(n)``), then a random-walk
 Metropolis-Hastings chain on a target known only up to a constant. The chain, its
 acceptance rate and the tables for charts are plain NumPy and pandas; ArviZ turns chains
-into ``InferenceData`` so that its MCSE, ESS and R-hat can be used on them.
+into a ``DataTree`` (groups ``posterior`` and ``sample_stats``, as ``pm.sample`` returns) so
+that its MCSE, ESS and R-hat can be used on them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 import arviz as az
 import numpy as np
 import pandas as pd
+import xarray as xr
 from scipy import stats
 
 from hbm_widgets.core.conjugate import NormalPosterior, conjugate_normal_posterior
@@ -284,8 +286,8 @@ def _warmup(warmup, steps: int) -> int:
     return warmup
 
 
-def chains_to_idata(chains, *, warmup: int = 0, var_name: str = "mu") -> az.InferenceData:
-    """Metropolis chains (after dropping ``warmup`` steps) as ArviZ ``InferenceData``.
+def chains_to_idata(chains, *, warmup: int = 0, var_name: str = "mu") -> xr.DataTree:
+    """Metropolis chains (after dropping ``warmup`` steps) as an ArviZ ``DataTree``.
 
     The posterior group holds ``var_name`` with dims ``(chain, draw)`` and the sample stats
     group ``accepted``, so that ``az.mcse``, ``az.ess`` and ``az.rhat`` apply.
@@ -296,8 +298,10 @@ def chains_to_idata(chains, *, warmup: int = 0, var_name: str = "mu") -> az.Infe
         raise WorkbookInputError(f"chains must have equal lengths, got {sorted(lengths)}")
     warmup = _warmup(warmup, lengths.pop())
     return az.from_dict(
-        posterior={var_name: np.stack([c.draws[warmup:] for c in chains])},
-        sample_stats={"accepted": np.stack([c.accepted[warmup:] for c in chains])},
+        {
+            "posterior": {var_name: np.stack([c.draws[warmup:] for c in chains])},
+            "sample_stats": {"accepted": np.stack([c.accepted[warmup:] for c in chains])},
+        }
     )
 
 
