@@ -595,7 +595,7 @@ def test_help_describes_the_three_forms(capsys):
 def _posterior(coords=None, dims=None, **draws):
     import arviz as az
 
-    return az.from_dict(posterior=draws, coords=coords, dims=dims)
+    return az.from_dict({"posterior": draws}, coords=coords, dims=dims)
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ def plot_divergences(
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
     x, y : str
         Variables (or elements, ``"name[label]"``) for the two axes.
     log_y : bool

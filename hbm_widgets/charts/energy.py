@@ -28,7 +28,7 @@ def plot_energy(
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         A fit sampled with HMC/NUTS (with ``energy`` in its sample stats).
     bins : int
         Number of histogram bins shared by both.

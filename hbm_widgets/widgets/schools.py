@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import altair as alt
-import arviz as az
 import ipywidgets as widgets
+import xarray as xr
 
 from hbm_widgets.charts.pairwise_probabilities import plot_pairwise_probabilities
 from hbm_widgets.charts.score_difference import plot_score_difference
@@ -35,8 +35,10 @@ class SchoolComparisonExplorer(Explorer):
     """
 
     def __init__(self, idata, data: GroupedData, *, school_a, school_b, level, top) -> None:
-        if not isinstance(idata, az.InferenceData):
-            raise WorkbookInputError(f"expected InferenceData, got {type(idata).__name__}")
+        if not isinstance(idata, xr.DataTree) or "posterior" not in idata.children:
+            raise WorkbookInputError(
+                f"expected an ArviZ DataTree with a posterior group, got {type(idata).__name__}"
+            )
         if not isinstance(data, GroupedData):
             raise WorkbookInputError(f"expected GroupedData, got {type(data).__name__}")
         if isinstance(top, bool) or not isinstance(top, int) or top < 2:
@@ -116,7 +118,7 @@ def school_comparison(
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         A posterior with ``alpha`` and ``beta`` over the school dimension (intercept = boys'
         expected score, intercept + slope = girls').
     data : GroupedData
