@@ -71,7 +71,9 @@ def _idata(rng):
         "mu_alpha": rng.normal(3.0, 0.1, size=(2, 500)),
         "alpha": rng.normal([1.0, 2.0, 3.0], 0.2, size=(2, 500, 3)),
     }
-    return az.from_dict(posterior=draws, coords={"cafe": ["x", "y", "z"]}, dims={"alpha": ["cafe"]})
+    return az.from_dict(
+        {"posterior": draws}, coords={"cafe": ["x", "y", "z"]}, dims={"alpha": ["cafe"]}
+    )
 
 
 def test_recovery_table_reads_intervals_from_the_draws():

@@ -16,9 +16,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
-import arviz as az
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from hbm_widgets.core.data import GroupedData
 from hbm_widgets.core.errors import WorkbookInputError
@@ -177,14 +177,14 @@ def simulate_cafes(
 
 
 def recovery_table(
-    idata: az.InferenceData, truth: Mapping[str, float | np.ndarray], *, prob: float = 0.9
+    idata: xr.DataTree, truth: Mapping[str, float | np.ndarray], *, prob: float = 0.9
 ) -> pd.DataFrame:
     """Each true value beside its posterior mean and central ``prob`` interval.
 
     Parameters
     ----------
-    idata : arviz.InferenceData
-        A fit with a ``posterior`` group.
+    idata : xarray.DataTree
+        A fit with a ``posterior`` group (as ``hbm.sample`` returns).
     truth : mapping of str to float or array
         True values keyed by posterior variable name; a scalar for a scalar variable, an
         array (in the order of the variable's one dimension) for a vector one, such as
@@ -201,11 +201,11 @@ def recovery_table(
     """
     if not 0 < prob < 1:
         raise WorkbookInputError(f"prob must be between 0 and 1, got {prob!r}")
-    posterior = idata.posterior
+    posterior = idata["posterior"].to_dataset()
     tail = (1 - prob) / 2
     rows = []
     for name, value in truth.items():
-        if name not in posterior:
+        if name not in posterior.data_vars:
             raise WorkbookInputError(
                 f"the posterior has no variable {name!r}; it has {', '.join(posterior.data_vars)}"
             )

@@ -235,7 +235,7 @@ def compare_with_mixedlm(idata, mixed: MixedLMFit, *, var_names=None) -> pd.Data
 
     Parameters
     ----------
-    idata : InferenceData
+    idata : xarray.DataTree
         A fit of the same spec with :func:`hbm_widgets.build_model`.
     mixed : MixedLMFit
     var_names : list of str, optional
@@ -248,16 +248,17 @@ def compare_with_mixedlm(idata, mixed: MixedLMFit, *, var_names=None) -> pd.Data
         ``mixedlm_se`` and ``gap_in_sd`` (the difference in posterior SDs).
     """
     estimates = mixed.estimates()
-    names = var_names or [n for n in estimates.index if n in idata.posterior]
+    posterior = idata["posterior"].to_dataset()
+    names = var_names or [n for n in estimates.index if n in posterior.data_vars]
     rows = {}
     for name in names:
-        if name not in idata.posterior:
+        if name not in posterior.data_vars:
             raise WorkbookInputError(f"the posterior has no variable {name!r}")
         if name not in estimates.index:
             raise WorkbookInputError(
                 f"MixedLM has no estimate for {name!r}; it has: {', '.join(estimates.index)}"
             )
-        draws = idata.posterior[name].values.ravel()
+        draws = posterior[name].values.ravel()
         mean, sd = float(draws.mean()), float(draws.std(ddof=1))
         reference = float(estimates.loc[name, "estimate"])
         rows[name] = {

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import arviz as az
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from hbm_widgets.core.diagnostics import convergence_report
 from hbm_widgets.core.errors import WorkbookInputError
@@ -23,11 +23,16 @@ from hbm_widgets.core.errors import WorkbookInputError
 __all__ = ["funnel_draws", "parameterization_table"]
 
 
+def _has(idata, group: str, name: str) -> bool:
+    """Whether the fit's ``group`` holds a variable ``name`` (coordinates do not count)."""
+    return group in idata.children and name in idata[group].data_vars
+
+
 def _flat(idata, name: str, **selection) -> np.ndarray:
-    if name not in idata.posterior:
-        available = ", ".join(sorted(idata.posterior.data_vars))
+    if not _has(idata, "posterior", name):
+        available = ", ".join(sorted(idata["posterior"].data_vars))
         raise WorkbookInputError(f"the fit has no variable {name!r}; it has: {available}")
-    values = idata.posterior[name]
+    values = idata["posterior"][name]
     if selection:
         try:
             values = values.sel(**selection)
@@ -38,7 +43,7 @@ def _flat(idata, name: str, **selection) -> np.ndarray:
 
 
 def funnel_draws(
-    fits: Mapping[str, az.InferenceData],
+    fits: Mapping[str, xr.DataTree],
     *,
     group_dim: str,
     group: str,
@@ -53,7 +58,7 @@ def funnel_draws(
 
     Parameters
     ----------
-    fits : mapping of str to InferenceData
+    fits : mapping of str to DataTree
         Labelled fits, e.g. ``{"centred": centered_idata, "non-centred": noncentered_idata}``.
     group_dim : str
         The group dimension (``"county"``).
@@ -73,7 +78,7 @@ def funnel_draws(
         and ``divergent``.
     """
     if not isinstance(fits, Mapping) or not fits:
-        raise WorkbookInputError("fits must be a non-empty mapping of labels to InferenceData")
+        raise WorkbookInputError("fits must be a non-empty mapping of labels to DataTrees")
     if coefficient not in ("alpha", "beta"):
         raise WorkbookInputError(f"coefficient must be 'alpha' or 'beta', got {coefficient!r}")
     if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 1:
@@ -82,11 +87,11 @@ def funnel_draws(
     frames = []
     for label, idata in fits.items():
         log_scale = np.log(_flat(idata, f"sigma_{coefficient}"))
-        shown = f"z_{coefficient}" if f"z_{coefficient}" in idata.posterior else coefficient
+        shown = f"z_{coefficient}" if _has(idata, "posterior", f"z_{coefficient}") else coefficient
         value = _flat(idata, shown, **{group_dim: group})
         divergent = np.zeros(value.shape, dtype=bool)
-        if "sample_stats" in idata and "diverging" in idata.sample_stats:
-            divergent = np.asarray(idata.sample_stats["diverging"].values, dtype=bool).ravel()
+        if _has(idata, "sample_stats", "diverging"):
+            divergent = np.asarray(idata["sample_stats"]["diverging"].values, dtype=bool).ravel()
         keep = np.flatnonzero(divergent)
         calm = np.flatnonzero(~divergent)
         if calm.size > max_points:
@@ -106,7 +111,7 @@ def funnel_draws(
     return pd.concat(frames, ignore_index=True)
 
 
-def parameterization_table(fits: Mapping[str, az.InferenceData], *, var_names) -> pd.DataFrame:
+def parameterization_table(fits: Mapping[str, xr.DataTree], *, var_names) -> pd.DataFrame:
     """Divergences, worst R-hat and smallest ESS of several fits of the same model.
 
     Returns
@@ -116,7 +121,7 @@ def parameterization_table(fits: Mapping[str, az.InferenceData], *, var_names) -
         ``draws``, ``chains`` and ``ess_bulk_per_draw`` (bulk ESS over total draws).
     """
     if not isinstance(fits, Mapping) or not fits:
-        raise WorkbookInputError("fits must be a non-empty mapping of labels to InferenceData")
+        raise WorkbookInputError("fits must be a non-empty mapping of labels to DataTrees")
     rows = {}
     for label, idata in fits.items():
         report = convergence_report(idata, var_names=var_names).to_dict()

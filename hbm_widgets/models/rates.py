@@ -307,17 +307,18 @@ def pooled_rates(
     """
     if not 0 < prob < 1:
         raise WorkbookInputError(f"prob must be between 0 and 1, got {prob!r}")
-    if "rate" not in idata.posterior:
+    posterior = idata["posterior"]
+    if "rate" not in posterior.data_vars:
         raise WorkbookInputError("the posterior has no variable 'rate'; fit build_rate_model first")
     totals = frame.groupby(frame[group].astype(str))[[count, size]].sum()
-    rate = idata.posterior["rate"]
+    rate = posterior["rate"]
     if group not in rate.dims:
         raise WorkbookInputError(
             f"the fit's rate has no {group!r} dimension (a complete-pooling fit has one rate)"
         )
     names = [str(v) for v in rate[group].values]
     totals = totals.reindex(names)
-    draws = rate.values.reshape(-1, len(names))
+    draws = rate.transpose("chain", "draw", group).values.reshape(-1, len(names))
     tail = (1 - prob) / 2
     lower, upper = np.quantile(draws, [tail, 1 - tail], axis=0)
     raw = totals[count].to_numpy(dtype=float) / totals[size].to_numpy(dtype=float)
@@ -350,9 +351,10 @@ def population_rate(idata, family: str = "binomial") -> float:
         raise SpecificationError(
             f"unknown family {family!r}; expected one of: {', '.join(_FAMILIES)}"
         )
-    if "mu_alpha" not in idata.posterior:
+    posterior = idata["posterior"]
+    if "mu_alpha" not in posterior.data_vars:
         return float("nan")
-    centre = float(idata.posterior["mu_alpha"].mean())
+    centre = float(posterior["mu_alpha"].mean())
     return float(special.expit(centre)) if family == "binomial" else float(np.exp(centre))
 
 
