@@ -661,9 +661,12 @@ def build_crossed_model(
 
 def _posterior_draws(idata, name: str) -> np.ndarray:
     """A posterior variable as an array with the draws (chains stacked) first."""
-    if name not in idata.posterior:
+    posterior = idata["posterior"]
+    if name not in posterior.data_vars:
         raise WorkbookInputError(f"the posterior has no variable {name!r}")
-    values = idata.posterior[name].values
+    variable = posterior[name]
+    extra = [d for d in variable.dims if d not in ("chain", "draw")]
+    values = variable.transpose("chain", "draw", *extra).values
     return values.reshape((-1, *values.shape[2:]))
 
 
@@ -686,7 +689,7 @@ def crossed_response_curves(
 
     Parameters
     ----------
-    idata : InferenceData
+    idata : xarray.DataTree
         A fit of :func:`build_crossed_model` on ``data``.
     data : CrossedData
     groups : sequence of (country, vertical)
@@ -791,7 +794,8 @@ def crossed_recovery(idata, truth: pd.DataFrame, *, prob: float = 0.9) -> pd.Dat
 
     Parameters
     ----------
-    idata : InferenceData
+    idata : xarray.DataTree
+        A fit with a ``posterior`` group.
     truth : DataFrame
         Columns ``parameter``, ``group`` (empty for scalars) and ``true``, as in
         :attr:`CrossedSimulation.truth`. Rows whose parameter or group the posterior does
@@ -812,12 +816,13 @@ def crossed_recovery(idata, truth: pd.DataFrame, *, prob: float = 0.9) -> pd.Dat
         raise WorkbookInputError(
             f"truth needs the columns parameter, group and true; missing {sorted(missing)}"
         )
+    posterior = idata["posterior"]
     tail = (1 - prob) / 2
     rows = []
     for row in truth.itertuples(index=False):
-        if row.parameter not in idata.posterior:
+        if row.parameter not in posterior.data_vars:
             continue
-        variable = idata.posterior[row.parameter]
+        variable = posterior[row.parameter]
         if row.group:
             (dim,) = [d for d in variable.dims if d not in ("chain", "draw")]
             if row.group not in variable[dim].values:

@@ -350,7 +350,7 @@ def forecast_series(
 
     Parameters
     ----------
-    idata : InferenceData
+    idata : xarray.DataTree
         A fit of :func:`build_series_model` on ``data``.
     series : str
         A series of the data.
@@ -373,11 +373,14 @@ def forecast_series(
     t = np.asarray(times, dtype=float)
     if t.ndim != 1 or not len(t) or not np.isfinite(t).all():
         raise WorkbookInputError(f"times must be a list of finite numbers, got {times!r}")
-    posterior = idata.posterior
+    posterior = idata["posterior"]
     position = names.index(series)
 
     def draws(name):
-        values = posterior[name].values
+        # Chains stacked into one leading axis, the model's own dims after it in their order.
+        variable = posterior[name]
+        extra = [d for d in variable.dims if d not in ("chain", "draw")]
+        values = variable.transpose("chain", "draw", *extra).values
         return values.reshape((-1, *values.shape[2:]))
 
     level = draws("level")[:, position]
