@@ -24,6 +24,7 @@ import statsmodels.formula.api as smf
 
 import hbm_widgets as hbm
 from hbm_widgets.report import command as report
+from hbm_widgets.report import running
 from hbm_widgets.report.command import main
 
 FAST = ["--draws", "200", "--tune", "200", "--chains", "2"]
@@ -431,9 +432,9 @@ def test_bad_input_is_refused_in_one_line(csv_folder, capsys, argv, message):
 
 def test_unwritable_folder_is_refused(csv_folder, capsys, monkeypatch):
     # Root may write anywhere, so the permission check is simulated.
-    real_access = report.os.access
+    real_access = os.access
     monkeypatch.setattr(
-        report.os,
+        os,
         "access",
         lambda p, mode: False if Path(p) == csv_folder else real_access(p, mode),
     )
@@ -503,13 +504,13 @@ def test_recorded_fits_are_found_wherever_a_chapter_put_them():
         "fits": {"centred": {"max_rhat": 1.08, "divergences": 12}, "other": [1, 2]},
         "mean": 3.2,
     }
-    max_rhat, divergences, problems = report._convergence_summary(results)
+    max_rhat, divergences, problems = running._convergence_summary(results)
     assert (max_rhat, divergences) == (1.08, 12)
     assert problems == (
         "fits.centred: max R-hat is 1.080 (should be below 1.01)",
         "fits.centred: 12 divergent transitions (should be 0)",
     )
-    assert report._convergence_summary({"mean": 1.0}) == (None, None, ())
+    assert running._convergence_summary({"mean": 1.0}) == (None, None, ())
     job = report.ReportJob("chapter", "x", Path("a.ipynb"), {}, Path("/r/x.html"), Path("/r"))
     line = report.ReportResult(job, 1.23, None, None).summary_line()
     assert line == "/r/x.html (notebook x.ipynb): 1.2 s wall time; max R-hat n/a; divergences n/a"
@@ -820,7 +821,7 @@ def test_kernel_replies_are_awaited_in_slices():
 def test_a_kernel_that_dies_while_starting_is_started_again(caplog):
     # Two kernels started at once can be handed the same port; the one that loses dies
     # before it has run anything, so the run is tried again (once).
-    from hbm_widgets.report.command import _execute_retrying_start
+    from hbm_widgets.report.running import _execute_retrying_start
 
     calls = []
 
@@ -830,7 +831,7 @@ def test_a_kernel_that_dies_while_starting_is_started_again(caplog):
             raise RuntimeError("Kernel died before replying to kernel_info")
         return f"ran {name}"
 
-    with caplog.at_level(logging.INFO, logger="hbm_widgets.report.command"):
+    with caplog.at_level(logging.INFO, logger="hbm_widgets.report.running"):
         assert _execute_retrying_start(execute, "stand-in") == "ran stand-in"
     assert calls == ["stand-in", "stand-in"]
     assert "the kernel died while starting" in caplog.text
