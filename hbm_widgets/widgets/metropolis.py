@@ -100,7 +100,7 @@ class MetropolisExplorer(Explorer):
         if kept.size >= 20:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                mcse = float(az.mcse(idata)["mu"])
+                mcse = float(az.mcse(idata.posterior["mu"]))
 
         exact = self.exact
         low = min(exact.mean - 4 * exact.sd, float(kept.min()))
