@@ -187,10 +187,10 @@ def school_overview(
 _SCALARS = ["mu_alpha", "mu_beta", "sigma_alpha", "sigma_beta", "rho", "sigma"]
 
 
-def posterior_scalars(idata: az.InferenceData, var_names: Sequence[str] = _SCALARS) -> pd.DataFrame:
+def posterior_scalars(idata: xr.DataTree, var_names: Sequence[str] = _SCALARS) -> pd.DataFrame:
     """Posterior mean, SD, median and 90% interval of scalar parameters, one row each."""
-    posterior = idata.posterior
-    missing = [v for v in var_names if v not in posterior]
+    posterior = idata["posterior"].to_dataset()
+    missing = [v for v in var_names if v not in posterior.data_vars]
     if missing:
         raise WorkbookInputError(
             f"the posterior has no variable {missing[0]!r}; it has {', '.join(posterior.data_vars)}"
@@ -210,7 +210,7 @@ def posterior_scalars(idata: az.InferenceData, var_names: Sequence[str] = _SCALA
 
 def ml_vs_bayes_table(
     ml: MixedLMFit,
-    idata: az.InferenceData,
+    idata: xr.DataTree,
     data: GroupedData,
     *,
     reference: Mapping[str, Mapping[str, tuple[float, float | None]]] = GCSE_REFERENCE,
@@ -227,7 +227,7 @@ def ml_vs_bayes_table(
     ----------
     ml : MixedLMFit
         :func:`hbm_widgets.fit_mixedlm` of the varying intercept and slope spec, on ``data``.
-    idata : InferenceData
+    idata : xarray.DataTree
         The posterior of :func:`hbm_widgets.build_model` with the same spec and data.
     data : GroupedData
     reference : mapping
@@ -303,7 +303,7 @@ def format_comparison_table(table: pd.DataFrame, *, decimals: int = 3) -> pd.Dat
     return text
 
 
-def sampling_cost(idata: az.InferenceData, var_names: Sequence[str] | None = None) -> dict:
+def sampling_cost(idata: xr.DataTree, var_names: Sequence[str] | None = None) -> dict:
     """How much work a fit took and what it bought: ESS per 1000 gradient evaluations.
 
     Wall-clock time depends on what else the machine is doing; the number of leapfrog steps
@@ -311,9 +311,9 @@ def sampling_cost(idata: az.InferenceData, var_names: Sequence[str] | None = Non
     ``gradient_evaluations``, ``ess_per_1000_gradients``, ``mean_tree_depth`` and
     ``divergences`` (kept draws only).
     """
-    if "sample_stats" not in idata or "n_steps" not in idata.sample_stats:
-        raise WorkbookInputError("the InferenceData has no NUTS sample statistics (n_steps)")
-    stats_ = idata.sample_stats
+    if "sample_stats" not in idata.children or "n_steps" not in idata["sample_stats"].data_vars:
+        raise WorkbookInputError("the fit has no NUTS sample statistics (n_steps)")
+    stats_ = idata["sample_stats"]
     summary = az.summary(idata, var_names=var_names, kind="diagnostics", round_to="none")
     ess = float(np.nanmin(summary["ess_bulk"]))
     steps = float(stats_["n_steps"].sum())
@@ -495,8 +495,10 @@ def build_joint_model(
 
         sigma = pm.HalfNormal("sigma", **priors["sigma"])
         sigma_w = pm.HalfNormal(f"sigma_{companion}", **priors["sigma"])
-        residual_corr = pm.LKJCorr("residual_corr", n=2, eta=eta)
-        rho_residual = pm.Deterministic("rho_residual", residual_corr[0])
+        # LKJCorr gives the Cholesky factor L of the correlation matrix; for two variables
+        # L = [[1, 0], [rho, sqrt(1 - rho^2)]], so the correlation is L[1, 0].
+        residual_chol = pm.LKJCorr("residual_chol", n=2, eta=eta)
+        rho_residual = pm.Deterministic("rho_residual", residual_chol[1, 0])
 
         mean_y = alpha[group_idx] + beta[group_idx] * x_data
         mean_w = alpha_w[group_idx] + beta_w * x_data
@@ -537,7 +539,7 @@ def build_joint_model(
 
 
 def expected_scores(
-    idata: az.InferenceData,
+    idata: xr.DataTree,
     *,
     group: str = "school",
     levels: Mapping[str, float] | None = None,
@@ -549,9 +551,9 @@ def expected_scores(
     girls ``x = 1``), with dims ``("sample", group, level_name)``, chains and draws stacked.
     """
     levels = dict(levels or {"boys": 0.0, "girls": 1.0})
-    posterior = idata.posterior
+    posterior = idata["posterior"].to_dataset()
     for name in ("alpha", "beta"):
-        if name not in posterior or group not in posterior[name].dims:
+        if name not in posterior.data_vars or group not in posterior[name].dims:
             raise WorkbookInputError(
                 f"the posterior needs {name!r} over the {group!r} dimension (a varying intercept "
                 "and slope model)"
@@ -795,7 +797,7 @@ def pairwise_probabilities(
 # --------------------------------------------------------------------------------------------
 
 
-def school_line_estimates(idata: az.InferenceData, data: GroupedData) -> pd.DataFrame:
+def school_line_estimates(idata: xr.DataTree, data: GroupedData) -> pd.DataFrame:
     """Each school's intercept and slope, fitted alone (no pooling) and partially pooled.
 
     No pooling: a school's own least-squares line, which for a 0/1 predictor is the mean of
@@ -806,7 +808,7 @@ def school_line_estimates(idata: az.InferenceData, data: GroupedData) -> pd.Data
     if data.predictor is None:
         raise WorkbookInputError("school lines need a predictor; the data have none")
     group = data.group_name
-    posterior = idata.posterior
+    posterior = idata["posterior"].to_dataset()
     frame = pd.DataFrame({"g": data.group_idx, "x": data.predictor, "y": data.outcome})
     rows = []
     for j, name in enumerate(data.group_names):
