@@ -246,7 +246,9 @@ def lkj_correlation_draws(
         values = np.asarray(
             pm.draw(pm.LKJCorr.dist(n=2, eta=eta), draws=int(draws), random_seed=rng)
         )
-        rho = values[:, 0, 1] if values.ndim == 3 else values.reshape(len(values), -1)[:, 0]
+        # Each draw is the lower Cholesky factor L of the correlation matrix, whose
+        # L[1, 0] is the correlation (L = [[1, 0], [rho, sqrt(1 - rho^2)]]).
+        rho = values[:, 1, 0]
         frames.append(pd.DataFrame({"eta": eta, "rho": rho}))
     return pd.concat(frames, ignore_index=True)
 
