@@ -33,10 +33,10 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-import arviz as az
 import numpy as np
 import pandas as pd
 import pymc as pm
+import xarray as xr
 
 from hbm_widgets.core.build import build_model
 from hbm_widgets.core.data import GroupedData
@@ -519,7 +519,7 @@ def fit_study_model(
     chains: int,
     target_accept: float,
     sampler: str = "nutpie",
-) -> az.InferenceData:
+) -> xr.DataTree:
     """Sample one study model: the single place a study fits, through :func:`hbm.sample`.
 
     The chains run one after another on one core, so that a fit uses one core wherever it
@@ -574,11 +574,11 @@ def run_simulation(
         max_rhat, min_ess = report.max_rhat, report.min_ess_bulk
     else:  # R-hat compares chains; with one there is nothing to compare
         max_rhat, min_ess = float("nan"), float("nan")
-    divergences = int(idata.sample_stats["diverging"].sum())
+    divergences = int(idata["sample_stats"]["diverging"].sum())
     tail = (1 - INTERVAL) / 2
     rows = []
     for parameter, variable in STUDY_PARAMETERS.items():
-        values = idata.posterior[variable].values.ravel()
+        values = idata["posterior"][variable].values.ravel()
         lower, upper = np.quantile(values, [tail, 1 - tail])
         true_value = getattr(spec.truth, parameter)
         rows.append(
