@@ -61,7 +61,7 @@ def pymc_fit(radon_data):
 
 
 def test_numpyro_is_the_default_sampler():
-    assert hbm.sampling.DEFAULT_SAMPLER == "numpyro"
+    assert hbm.DEFAULT_SAMPLER == "numpyro"
     assert hbm.SAMPLERS == ("numpyro", "nutpie", "pymc")
 
 
@@ -84,7 +84,7 @@ def test_each_sampler_agrees_with_pymc_on_radon(fit, pymc_fit, request):
 def test_each_sampler_gives_what_pm_sample_gives(fit, radon_data, request):
     _, idata = request.getfixturevalue(fit)
     assert {"posterior", "sample_stats", "observed_data", "constant_data", "log_likelihood"} <= set(
-        idata.groups()
+        idata.children
     )
     np.testing.assert_allclose(idata.observed_data["log_radon"].values, radon_data.outcome)
     assert idata.log_likelihood["log_radon"].shape == (2, 500, radon_data.n_obs)

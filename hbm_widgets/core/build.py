@@ -213,9 +213,10 @@ def _correlated_effects(spec: ModelSpec, priors: dict[str, Prior], group: str, u
     mean_beta = _group_mean("beta", priors, u)
     sigma_alpha = priors["sigma_alpha"].create("sigma_alpha")
     sigma_beta = priors["sigma_beta"].create("sigma_beta")
-    # With two varying coefficients the LKJ correlation matrix has one free entry.
+    # With two varying coefficients the LKJ correlation matrix has one free entry. LKJCorr
+    # gives the lower Cholesky factor L of R = L L^T; as L[0, 0] = 1, R[1, 0] = L[1, 0].
     corr = pm.LKJCorr("corr", n=2, eta=priors["rho"].kwargs["eta"])
-    rho = pm.Deterministic("rho", corr[0])
+    rho = pm.Deterministic("rho", corr[1, 0])
     if spec.parameterization == "centered":
         # The bivariate normal written as a marginal and a conditional: the same density as
         # an MvNormal with covariance S R S, but elementwise, so it is cheap to evaluate.

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 
 import arviz as az
 import numpy as np
+import xarray as xr
 
 __all__ = ["ConvergenceReport", "convergence_report"]
 
@@ -47,7 +48,7 @@ class ConvergenceReport:
         return asdict(self)
 
 
-def convergence_report(idata: az.InferenceData, var_names=None) -> ConvergenceReport:
+def convergence_report(idata: xr.DataTree, var_names=None) -> ConvergenceReport:
     """R-hat, bulk and tail ESS (worst over the variables) and divergences, from ArviZ."""
     posterior = idata.posterior
     summary = az.summary(idata, var_names=var_names, kind="diagnostics", round_to="none")

@@ -26,6 +26,7 @@ from pathlib import Path
 import arviz as az
 import numpy as np
 import pymc as pm
+import xarray as xr
 
 # Used by the sampling entry point only; nothing here is re-exported.
 __all__: list[str] = []
@@ -129,10 +130,11 @@ def sample_numpyro(
     target_accept: float,
     parallel: bool,
     progressbar: bool,
-) -> az.InferenceData:
+) -> xr.DataTree:
     """NUTS draws from ``model``'s posterior: posterior and sample stats (PyMC's names)."""
     import jax
     from numpyro.infer import MCMC, NUTS
+    from pymc.backends.arviz import coords_and_dims_for_inferencedata
     from pymc.sampling.jax import get_jaxified_graph, get_jaxified_logp
     from pymc.util import get_default_varnames
 
@@ -178,12 +180,11 @@ def sample_numpyro(
     stats["lp"] = -np.asarray(extra["potential_energy"])
     stats["tree_depth"] = np.log2(stats["n_steps"]).astype(int) + 1
     stats["reached_max_treedepth"] = stats["tree_depth"] > _MAX_TREE_DEPTH
-    coords = {name: np.asarray(values) for name, values in model.coords.items()}
-    dims = {name: list(d) for name, d in model.named_vars_to_dims.items()}
+    coords, dims = coords_and_dims_for_inferencedata(model)
+    attrs = {"sampler": "numpyro", "tuning_steps": tune}
     return az.from_dict(
-        posterior=posterior,
-        sample_stats=stats,
+        {"posterior": posterior, "sample_stats": stats},
         coords=coords,
         dims={name: d for name, d in dims.items() if name in posterior},
-        attrs={"sampler": "numpyro", "tuning_steps": tune},
+        attrs={"posterior": attrs, "sample_stats": attrs},
     )

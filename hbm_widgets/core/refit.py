@@ -11,8 +11,8 @@ refit then takes about as long as the sampling itself.
 
 from __future__ import annotations
 
-import arviz as az
 import pymc as pm
+import xarray as xr
 
 from hbm_widgets.core.build import build_model, check_compatible, prior_data_name
 from hbm_widgets.core.data import GroupedData
@@ -124,5 +124,5 @@ class Refitter:
             pm.set_data(values)
         return model
 
-    def __call__(self, spec: ModelSpec, data: GroupedData) -> az.InferenceData:
+    def __call__(self, spec: ModelSpec, data: GroupedData) -> xr.DataTree:
         return sample(self.model_for(spec, data), **self.settings)

@@ -32,6 +32,7 @@ from typing import Literal
 import arviz as az
 import numpy as np
 import pymc as pm
+import xarray as xr
 
 from hbm_widgets.core import jax_nuts
 from hbm_widgets.core.errors import WorkbookInputError
@@ -92,10 +93,10 @@ def _data_values(model: pm.Model) -> dict[str, np.ndarray]:
 def compiled_sampler(model: pm.Model):
     """nutpie's compiled form of ``model``, compiled on first use and then reused.
 
-    The compiled model keeps the data containers as inputs, so :func:`sample` passes their
-    current values on every call: ``pm.set_data`` followed by :func:`sample` refits without
-    compiling again. A change to the model's structure or priors needs a new model (and so a
-    new compilation).
+    The compiled model keeps the data containers as inputs (``freeze_model=False``), so
+    :func:`sample` hands it their current values on every call, by name, through nutpie's
+    ``with_data``: ``pm.set_data`` followed by :func:`sample` refits without compiling again.
+    A change to the model's structure or priors needs a new model (and so a new compilation).
     """
     compiled = _COMPILED.get(model)
     if compiled is None:
@@ -109,23 +110,24 @@ def compiled_sampler(model: pm.Model):
     return compiled
 
 
-def _observed_and_constant(model: pm.Model, idata: az.InferenceData) -> None:
+def _observed_and_constant(model: pm.Model, idata: xr.DataTree) -> None:
     """Add the observed data and data containers, as ``pm.sample`` would."""
-    from pymc.backends.arviz import dict_to_dataset, find_constants, find_observations
+    from pymc.backends.arviz import (
+        coords_and_dims_for_inferencedata,
+        find_constants,
+        find_observations,
+    )
 
-    coords = {name: np.asarray(values) for name, values in model.coords.items()}
-    dims = {name: list(d) for name, d in model.named_vars_to_dims.items()}
-    groups = {}
+    coords, dims = coords_and_dims_for_inferencedata(model)
     for group, values in (
         ("observed_data", find_observations(model)),
         ("constant_data", find_constants(model)),
     ):
-        if values and group not in idata.groups():
-            groups[group] = dict_to_dataset(
-                values, library=pm, coords=coords, dims=dims, default_dims=[]
+        if values and group not in idata.children:
+            dataset = az.dict_to_dataset(
+                values, inference_library=pm, coords=coords, dims=dims, sample_dims=[]
             )
-    if groups:
-        idata.add_groups(groups)
+            idata[group] = xr.DataTree(dataset)
 
 
 def _return_freed_memory() -> None:
@@ -142,7 +144,7 @@ def _return_freed_memory() -> None:
         pass  # another C library (macOS, Windows, musl), which manages this itself
 
 
-def _log_fit(idata: az.InferenceData, settings: dict, seconds: float) -> None:
+def _log_fit(idata: xr.DataTree, settings: dict, seconds: float) -> None:
     """Append the fit's health to the JSON-lines file named by ``HBM_FIT_LOG``, if set.
 
     The chapter benchmark sets it to audit every fit a chapter makes (R-hat, bulk ESS and
@@ -177,7 +179,11 @@ def _sample_nutpie(model, *, random_seed, draws, tune, chains, cores, target_acc
     import nutpie
 
     compiled = compiled_sampler(model)
-    current = {k: v for k, v in _data_values(model).items() if k in compiled.shared_data}
+    # nutpie keeps its own copy of each data container's value, taken at compilation, under
+    # an internal key; ``with_data`` takes new values by the containers' names. Only the
+    # containers the compiled functions read can be set (an unused one is not an input).
+    inputs = {var.name for var in compiled.shared_var_keys}
+    current = {k: v for k, v in _data_values(model).items() if k in inputs}
     if current:
         compiled = compiled.with_data(**current)
     idata = nutpie.sample(
@@ -191,8 +197,9 @@ def _sample_nutpie(model, *, random_seed, draws, tune, chains, cores, target_acc
         progress_bar=progressbar,
         save_warmup=False,
     )
-    stats = idata.sample_stats
-    idata.sample_stats = stats.rename({k: v for k, v in _NUTPIE_STAT_NAMES.items() if k in stats})
+    stats = idata["sample_stats"].to_dataset()
+    renamed = {k: v for k, v in _NUTPIE_STAT_NAMES.items() if k in stats.data_vars}
+    idata["sample_stats"] = xr.DataTree(stats.rename_vars(renamed))
     return idata
 
 
@@ -208,7 +215,7 @@ def sample(
     progressbar: bool = False,
     sampler: SamplerName | None = None,
     cores: int | None = None,
-) -> az.InferenceData:
+) -> xr.DataTree:
     """Draw from a model's posterior with NUTS, seeded.
 
     Parameters
@@ -233,9 +240,9 @@ def sample(
 
     Returns
     -------
-    arviz.InferenceData
-        Posterior, sample statistics, observed data and data containers (and the pointwise
-        log-likelihood when asked for), whichever sampler drew it.
+    xarray.DataTree
+        Groups ``posterior``, ``sample_stats``, ``observed_data`` and ``constant_data`` (and
+        ``log_likelihood`` when asked for), whichever sampler drew it.
 
     Examples
     --------
@@ -294,7 +301,9 @@ def sample(
         )
     if sampler == "pymc":
         with model:
+            # Named: left to itself, pm.sample picks nutpie whenever it is installed.
             idata = pm.sample(
+                nuts_sampler="pymc",
                 draws=draws,
                 tune=tune,
                 chains=chains,
@@ -302,14 +311,13 @@ def sample(
                 target_accept=target_accept,
                 random_seed=random_seed,
                 progressbar=progressbar,
-                idata_kwargs={"log_likelihood": log_likelihood},
                 compute_convergence_checks=False,
             )
     else:
-        # What pm.sample adds itself: the data, and the pointwise log-likelihood if asked for.
+        # What pm.sample adds itself: the observed data and the data containers.
         _observed_and_constant(model, idata)
-        if log_likelihood:
-            pm.compute_log_likelihood(idata, model=model, progressbar=False)
+    if log_likelihood:
+        pm.compute_log_likelihood(idata, model=model, progressbar=False)
     settings = {
         "sampler": sampler,
         "draws": draws,
