@@ -164,7 +164,7 @@ def cross_validate(
     draws, tune, chains, target_accept
         Passed to :func:`hbm_widgets.sample` for each of the ``k * len(specs)`` fits.
     fit : callable, optional
-        ``fit(spec, training_data, random_seed) -> InferenceData``; by default
+        ``fit(spec, training_data, random_seed) -> xarray.DataTree``; by default
         ``build_model`` followed by :func:`hbm_widgets.sample` with the settings above.
 
     Returns

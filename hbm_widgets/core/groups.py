@@ -16,9 +16,11 @@ from collections.abc import Mapping
 import arviz as az
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from hbm_widgets.core.data import GroupedData
 from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.core.fitted import check_fit, hdi_bounds
 from hbm_widgets.core.spec import ModelSpec
 
 __all__ = [
@@ -80,11 +82,7 @@ def group_size_table(data: GroupedData) -> pd.DataFrame:
 
 def _coefficient_draws(idata, data: GroupedData, coefficient: str) -> np.ndarray:
     """Draws of the coefficient for every group, shape (samples, groups)."""
-    if not isinstance(idata, az.InferenceData) or "posterior" not in idata:
-        raise WorkbookInputError(
-            f"expected an InferenceData with a posterior group, got {type(idata).__name__}"
-        )
-    posterior = idata.posterior
+    posterior = check_fit(idata).posterior
     if coefficient not in posterior:
         available = ", ".join(sorted(posterior.data_vars))
         raise WorkbookInputError(
@@ -115,7 +113,7 @@ def group_estimates(
 
     Parameters
     ----------
-    fits : InferenceData or mapping of str to InferenceData
+    fits : xarray.DataTree or mapping of str to xarray.DataTree
         One fit, or fits keyed by the label the table and charts should use
         (``{"no pooling": unpooled_idata, "partial pooling": partial_pooling_idata}``).
     data : GroupedData
@@ -135,18 +133,19 @@ def group_estimates(
     """
     data = _check_data(data)
     hdi_prob = _check_prob(hdi_prob)
-    if isinstance(fits, az.InferenceData):
+    # A DataTree is a mapping too (of its groups): one fit is told apart first.
+    if isinstance(fits, xr.DataTree):
         fits = {"posterior": fits}
     if not isinstance(fits, Mapping) or not fits:
         raise WorkbookInputError(
-            "fits must be an InferenceData or a non-empty mapping of labels to InferenceData, "
+            "fits must be a fit (from hbm.sample) or a non-empty mapping of labels to fits, "
             f"got {type(fits).__name__}"
         )
     ranks = size_ranks(data)
     frames = []
     for label, idata in fits.items():
         draws = _coefficient_draws(idata, data, coefficient)
-        interval = az.hdi(draws[None, :, :], hdi_prob=hdi_prob)
+        interval = hdi_bounds(draws, hdi_prob)
         frames.append(
             pd.DataFrame(
                 {
@@ -219,7 +218,8 @@ def population_summary(
 
     Parameters
     ----------
-    idata : InferenceData
+    idata : xarray.DataTree
+        A fit from :func:`hbm_widgets.sample`.
     spec : ModelSpec, optional
         When given, rows follow the spec's parameters in reading order; otherwise every
         scalar posterior variable is listed.
@@ -231,7 +231,7 @@ def population_summary(
         Indexed by parameter: ``mean``, ``sd``, ``low``, ``high``, ``r_hat``, ``ess_bulk``.
     """
     hdi_prob = _check_prob(hdi_prob)
-    posterior = idata.posterior
+    posterior = check_fit(idata).posterior
     scalars = [
         name
         for name, values in posterior.data_vars.items()
@@ -242,8 +242,9 @@ def population_summary(
         scalars = [n for n in dict.fromkeys(wanted) if n in scalars]
     if not scalars:
         raise WorkbookInputError("the fit has no scalar parameters to summarise")
-    summary = az.summary(idata, var_names=scalars, hdi_prob=hdi_prob, round_to="none")
-    low, high = (c for c in summary.columns if c.startswith("hdi_"))
+    summary = az.summary(idata, var_names=scalars, ci_prob=hdi_prob, ci_kind="hdi", round_to="none")
+    # ArviZ names the interval's columns after its probability (hdi90_lb, hdi90_ub).
+    low, high = (c for c in summary.columns if c.startswith("hdi"))
     table = summary[["mean", "sd", low, high]].rename(columns={low: "low", high: "high"})
     if posterior.sizes["chain"] > 1:
         table["r_hat"] = summary["r_hat"]
@@ -259,7 +260,7 @@ def group_predictor_line(
 
     Parameters
     ----------
-    idata : InferenceData
+    idata : xarray.DataTree
         A fit with ``mu_<coefficient>`` and ``gamma_<coefficient>`` (a spec with
         ``group_predictor=True``).
     data : GroupedData
@@ -279,15 +280,16 @@ def group_predictor_line(
     if data.group_predictor is None:
         raise WorkbookInputError("the data have no group-level predictor")
     names = (f"mu_{coefficient}", f"gamma_{coefficient}")
-    missing = [n for n in names if n not in idata.posterior]
+    posterior = check_fit(idata).posterior
+    missing = [n for n in names if n not in posterior]
     if missing:
         raise WorkbookInputError(
             f"the fit has no {missing[0]!r}; fit a spec with group_predictor=True"
         )
-    mu, gamma = (idata.posterior[n].values.ravel() for n in names)
+    mu, gamma = (posterior[n].values.ravel() for n in names)
     grid = np.linspace(data.group_predictor.min(), data.group_predictor.max(), points)
     lines = mu[:, None] + gamma[:, None] * grid[None, :]
-    interval = az.hdi(lines[None, :, :], hdi_prob=hdi_prob)
+    interval = hdi_bounds(lines, hdi_prob)
     return pd.DataFrame(
         {
             data.group_predictor_name: grid,

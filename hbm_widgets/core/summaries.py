@@ -13,13 +13,14 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 
-import arviz as az
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from hbm_widgets.core.data import GroupedData
 from hbm_widgets.core.diagnostics import ConvergenceReport
 from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.core.fitted import hdi_bounds, posterior_dataset
 from hbm_widgets.core.spec import ModelSpec
 
 __all__ = [
@@ -136,17 +137,12 @@ def grouped_data_overview(data: GroupedData, raw: pd.DataFrame | None = None) ->
     )
 
 
-def _stacked(idata: az.InferenceData):
-    if not isinstance(idata, az.InferenceData) or "posterior" not in idata.groups():
-        raise WorkbookInputError(
-            "expected an InferenceData with a posterior (from hbm.sample), "
-            f"got {type(idata).__name__}"
-        )
-    return idata.posterior.stack(sample=("chain", "draw"))
+def _stacked(idata: xr.DataTree) -> xr.Dataset:
+    return posterior_dataset(idata).stack(sample=("chain", "draw"))
 
 
 def _interval(values: np.ndarray, hdi_prob: float) -> tuple[float, float]:
-    low, high = az.hdi(np.asarray(values, dtype=float), hdi_prob=hdi_prob)
+    low, high = hdi_bounds(values, hdi_prob)
     return float(low), float(high)
 
 
@@ -161,7 +157,7 @@ def _check_hdi_prob(hdi_prob) -> float:
 
 
 def posterior_parameter_table(
-    idatas: Mapping[str, az.InferenceData], *, hdi_prob: float = 0.94
+    idatas: Mapping[str, xr.DataTree], *, hdi_prob: float = 0.94
 ) -> pd.DataFrame:
     """Posterior mean, SD and HDI of every scalar parameter of every model.
 
@@ -200,7 +196,7 @@ def _group_varying(posterior, data: GroupedData) -> list[str]:
 
 
 def group_coefficient_estimates(
-    idata: az.InferenceData, data: GroupedData, *, hdi_prob: float = 0.94
+    idata: xr.DataTree, data: GroupedData, *, hdi_prob: float = 0.94
 ) -> pd.DataFrame:
     """Each group's coefficients under one fitted model, with HDIs.
 
@@ -258,8 +254,8 @@ def _population_centre(posterior, coefficient: str, data: GroupedData) -> np.nda
 
 
 def posterior_shrinkage_table(
-    no_pooling_idata: az.InferenceData,
-    partial_pooling_idata: az.InferenceData,
+    no_pooling_idata: xr.DataTree,
+    partial_pooling_idata: xr.DataTree,
     data: GroupedData,
 ) -> pd.DataFrame:
     """How far partial pooling moves each group's estimate from its no-pooling one.
@@ -324,7 +320,7 @@ def _default_predictor_values(data: GroupedData) -> np.ndarray:
 
 
 def predict_new_group(
-    idata: az.InferenceData,
+    idata: xr.DataTree,
     data: GroupedData,
     spec: ModelSpec,
     *,
@@ -343,7 +339,7 @@ def predict_new_group(
 
     Parameters
     ----------
-    idata : InferenceData
+    idata : xarray.DataTree
         A fit of ``spec`` to ``data``.
     data : GroupedData
     spec : ModelSpec
