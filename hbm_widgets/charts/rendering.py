@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-import altair as alt
-
 __all__ = ["RENDERER_ENV", "use_chart_renderer"]
 
 RENDERER_ENV = "HBM_CHART_RENDERER"
@@ -25,6 +23,10 @@ def use_chart_renderer(mode: Mode | None = None) -> Mode:
     mode = mode or os.environ.get(RENDERER_ENV, "jupyter")
     if mode not in ("jupyter", "svg"):
         raise ValueError(f"{RENDERER_ENV}={mode!r} is not one of 'jupyter', 'svg'")
+    # Altair is imported here, not at the top, so that the report command can read
+    # RENDERER_ENV without loading Altair.
+    import altair as alt
+
     if mode == "svg":
         alt.renderers.enable("svg")
     else:

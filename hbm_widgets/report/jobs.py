@@ -138,6 +138,10 @@ def data_job(
     ------
     ReportInputError, DataValidationError, SpecificationError
     """
+    csv_path = Path(csv).expanduser()
+    # A missing file is the commonest mistake: said before PyMC is loaded (seconds).
+    if not csv_path.is_file():
+        raise ReportInputError(f"no such file: {csv_path}")
     from hbm_widgets.core.build import build_model
     from hbm_widgets.core.data import load_grouped_csv
     from hbm_widgets.core.summaries import POOLING_STRATEGIES, pooling_strategy_specs
@@ -158,7 +162,6 @@ def data_job(
         raise ReportInputError(
             f"varying={varying!r} needs a predictor whose slope can vary; name one with --predictor"
         )
-    csv_path = Path(csv).expanduser()
     data = load_grouped_csv(
         csv_path,
         group=group,

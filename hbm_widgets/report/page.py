@@ -11,8 +11,6 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 
-from hbm_widgets.core.summaries import warning_box_html
-
 __all__ = ["notebook_to_html"]
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -129,6 +127,9 @@ def notebook_to_html(
     )
     page, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
     page = _strip_external(page)
+    # Imported here: the core's summaries load PyMC, which a bad argument must not wait for.
+    from hbm_widgets.core.summaries import warning_box_html
+
     top = header + warning_box_html(
         list(warnings), title="Some fits did not converge: read their numbers with care"
     )
