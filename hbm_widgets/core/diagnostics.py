@@ -51,7 +51,10 @@ class ConvergenceReport:
 def convergence_report(idata: xr.DataTree, var_names=None) -> ConvergenceReport:
     """R-hat, bulk and tail ESS (worst over the variables) and divergences, from ArviZ."""
     posterior = idata.posterior
-    summary = az.summary(idata, var_names=var_names, kind="diagnostics", round_to="none")
+    # Entries that never vary (the fixed zeros and ones of LKJCorr's Cholesky factor) have no
+    # R-hat or ESS: NumPy warns dividing by their zero variance, and the NaNs are skipped.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        summary = az.summary(idata, var_names=var_names, kind="diagnostics", round_to="none")
     divergences = 0
     if "sample_stats" in idata and "diverging" in idata.sample_stats:
         divergences = int(idata.sample_stats["diverging"].sum())

@@ -35,7 +35,7 @@ def prior_density(prior: Prior, *, points: int = 400, mass: float = 0.99) -> pd.
     --------
     >>> frame = prior_density(Prior("Normal", mu=0, sigma=1))
     >>> round(float(frame["value"].min()), 2), round(float(frame["value"].max()), 2)
-    (-2.58, 2.58)
+    (-2.6, 2.58)
     """
     if prior.distribution in ("Flat", "HalfFlat"):
         raise WorkbookInputError(f"a {prior.distribution} prior has no proper density to draw")

@@ -153,8 +153,10 @@ def _log_fit(idata: xr.DataTree, settings: dict, seconds: float) -> None:
     path = os.environ.get("HBM_FIT_LOG")
     if not path:
         return
-    rhat = az.rhat(idata.posterior)
-    ess = az.ess(idata.posterior, method="bulk")
+    # Entries that never vary (LKJCorr's fixed zeros and ones) get NaN, which max/min skip.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rhat = az.rhat(idata.posterior)
+        ess = az.ess(idata.posterior, method="bulk")
     per_var = {
         name: {"max_rhat": float(rhat[name].max()), "min_ess_bulk": float(ess[name].min())}
         for name in idata.posterior.data_vars
