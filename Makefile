@@ -46,7 +46,7 @@ APP_PORT ?= 8866
 
 app: $(STAMP)
 	$(BIN)/voila app/explorers.ipynb --Voila.ip=127.0.0.1 --port=$(APP_PORT) --no-browser --token \
-		--MappingKernelManager.kernel_manager_class=hbm_widgets.report_kernel.PollingServerKernelManager
+		--MappingKernelManager.kernel_manager_class=hbm_widgets.report.kernel.PollingServerKernelManager
 
 # One test process per core (at most 4), each taking whole files, so a chapter's tests and
 # the notebook nbval re-checks stay together; each process runs its chapters in one kernel.

@@ -10,9 +10,10 @@ Same seed, 4 chains x 1000 draws after 1000 tuning steps for every sampler. Resu
 ``benchmarks/results/samplers.{txt,json}`` with the machine, cores and package versions.
 
 Samplers:
-- ``pymc``: PyMC's own NUTS through ``pm.sample`` (PyMC's default).
+- ``pymc``: PyMC's own NUTS, through ``hbm.sample(..., sampler="pymc")``, which names
+  ``nuts_sampler="pymc"`` (left to itself, ``pm.sample`` picks nutpie when it is installed).
 - ``hbm_default``: ``hbm.sample`` with no sampler named, the workbook's default (NumPyro, run
-  by ``hbm_widgets.jax_nuts``: the sampler compiled whole by JAX, chains side by side).
+  by ``hbm_widgets.core.jax_nuts``: the sampler compiled whole by JAX, chains side by side).
 - ``nutpie_pm_sample``: nutpie through ``pm.sample(nuts_sampler="nutpie")``, which compiles
   on every call.
 - ``nutpie_compiled_once``: ``hbm.sample(..., sampler="nutpie")``, which compiles once per

@@ -17,7 +17,7 @@ import nbclient.output_widget
 import nbformat
 from nbclient import NotebookClient
 
-from hbm_widgets.report_kernel import PollingKernelManager
+from hbm_widgets.report.kernel import PollingKernelManager
 
 
 def main(paths: list[str]) -> int:

@@ -9,8 +9,8 @@ import pymc as pm
 import pytest
 
 import hbm_widgets as hbm
-from hbm_widgets.crossed import INDUSTRIES, REGIONS
-from hbm_widgets.errors import DataValidationError, SpecificationError, WorkbookInputError
+from hbm_widgets.core.errors import DataValidationError, SpecificationError, WorkbookInputError
+from hbm_widgets.models.crossed import INDUSTRIES, REGIONS
 
 
 @pytest.fixture(scope="module")
@@ -234,7 +234,7 @@ def _fake_fit(data, *, sigma_country=0.0, draws=400):
             dims[f"{coefficient}_{level}"] = [level]
         posterior[f"sigma_{coefficient}_country"] = np.full(shape, sigma_country)
     coords = {level: data.names[level].tolist() for level in data.names}
-    return az.from_dict(posterior=posterior, coords=coords, dims=dims)
+    return az.from_dict({"posterior": posterior}, coords=coords, dims=dims)
 
 
 def test_response_curves_add_up_the_parts(data):
@@ -303,7 +303,12 @@ def test_response_curves_refuse_bad_input(data, kwargs, message):
 def test_recovery_table_flags_what_the_intervals_miss(data):
     draws = np.linspace(-1, 1, 1001)[None, :]
     idata = az.from_dict(
-        posterior={"mu_alpha": 4.0 + draws, "alpha_region": np.stack([draws] * 4, axis=-1)},
+        {
+            "posterior": {
+                "mu_alpha": 4.0 + draws,
+                "alpha_region": np.stack([draws] * 4, axis=-1),
+            }
+        },
         coords={"region": data.names["region"].tolist()},
         dims={"alpha_region": ["region"]},
     )

@@ -54,13 +54,13 @@ def _mean_fit(spec, train, random_seed):
     coords = {train.group_name: train.group_names.tolist()}
     if spec.pooling == "complete":
         posterior = {"alpha": np.full((1, 2), train.outcome.mean()), "beta": np.zeros((1, 2))}
-        return az.from_dict(posterior=posterior)
+        return az.from_dict({"posterior": posterior})
     posterior = {
         "alpha": np.broadcast_to(train.group_means, (1, 2, train.n_groups)).copy(),
         "beta": np.zeros((1, 2)),
         "mu_alpha": np.full((1, 2), 7.0),
     }
-    return az.from_dict(posterior=posterior, dims={"alpha": [train.group_name]}, coords=coords)
+    return az.from_dict({"posterior": posterior}, dims={"alpha": [train.group_name]}, coords=coords)
 
 
 def test_cross_validate_scores_held_out_predictions(radon):
@@ -157,12 +157,12 @@ def test_compare_with_mixedlm_measures_the_gap_in_posterior_sds(radon):
         name: rng.normal(estimates.loc[name, "estimate"] + 0.1, 0.05, size=(2, 500))
         for name in ("mu_alpha", "beta", "sigma_alpha", "sigma")
     }
-    table = hbm.compare_with_mixedlm(az.from_dict(posterior=posterior), mixed)
+    table = hbm.compare_with_mixedlm(az.from_dict({"posterior": posterior}), mixed)
     assert table.index.tolist() == ["mu_alpha", "beta", "sigma_alpha", "sigma"]
     np.testing.assert_allclose(table["gap_in_sd"], 2.0, atol=0.2)
     with pytest.raises(hbm.WorkbookInputError, match="MixedLM has no estimate for 'rho'"):
         hbm.compare_with_mixedlm(
-            az.from_dict(posterior={"rho": np.zeros((1, 3))}), mixed, var_names=["rho"]
+            az.from_dict({"posterior": {"rho": np.zeros((1, 3))}}), mixed, var_names=["rho"]
         )
 
 
@@ -179,8 +179,7 @@ def _funnel_idata(offset: bool, divergent_draws):
     diverging = np.zeros(shape, dtype=bool)
     diverging.flat[list(divergent_draws)] = True
     return az.from_dict(
-        posterior=posterior,
-        sample_stats={"diverging": diverging},
+        {"posterior": posterior, "sample_stats": {"diverging": diverging}},
         dims={"z_beta": ["county"], "beta": ["county"]},
         coords={"county": ["A", "B"]},
     )
@@ -203,8 +202,10 @@ def test_funnel_draws_show_what_the_sampler_moves():
 def test_parameterization_table_counts_divergences():
     rng = np.random.default_rng(3)
     idata = az.from_dict(
-        posterior={"sigma_beta": rng.exponential(size=(4, 200))},
-        sample_stats={"diverging": np.eye(4, 200, dtype=bool)},
+        {
+            "posterior": {"sigma_beta": rng.exponential(size=(4, 200))},
+            "sample_stats": {"diverging": np.eye(4, 200, dtype=bool)},
+        }
     )
     table = hbm.parameterization_table({"centred": idata}, var_names=["sigma_beta"])
     assert table.loc["centred", "divergences"] == 4

@@ -46,7 +46,7 @@ def test_gcse_counts_and_missing_values():
 
 
 def test_baseball_counts_and_columns():
-    from hbm_widgets.glm import load_baseball
+    from hbm_widgets.models.rates import load_baseball
 
     baseball = load_baseball()
     assert list(baseball.columns) == [

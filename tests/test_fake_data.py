@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import hbm_widgets as hbm
-from hbm_widgets.fake_data import CAFE_PARAMETERS
+from hbm_widgets.lessons.cafes import CAFE_PARAMETERS
 
 
 def test_cafes_alternate_mornings_and_afternoons_and_repeat_with_the_seed():
@@ -71,7 +71,9 @@ def _idata(rng):
         "mu_alpha": rng.normal(3.0, 0.1, size=(2, 500)),
         "alpha": rng.normal([1.0, 2.0, 3.0], 0.2, size=(2, 500, 3)),
     }
-    return az.from_dict(posterior=draws, coords={"cafe": ["x", "y", "z"]}, dims={"alpha": ["cafe"]})
+    return az.from_dict(
+        {"posterior": draws}, coords={"cafe": ["x", "y", "z"]}, dims={"alpha": ["cafe"]}
+    )
 
 
 def test_recovery_table_reads_intervals_from_the_draws():

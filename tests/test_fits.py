@@ -17,7 +17,7 @@ def test_simulated_parameters_are_recovered(simulated_fit):
     _, idata = simulated_fit
     report = hbm.convergence_report(idata, var_names=list(SIMULATION_TRUTH))
     assert report.max_rhat < 1.01 and report.divergences == 0
-    interval = az.hdi(idata, var_names=list(SIMULATION_TRUTH), hdi_prob=0.9)
+    interval = az.hdi(idata, var_names=list(SIMULATION_TRUTH), prob=0.9)
     for name, truth in SIMULATION_TRUTH.items():
         low, high = interval[name].values
         assert low < truth < high, f"{name}: {truth} not in 90% interval ({low:.3f}, {high:.3f})"

@@ -1,6 +1,6 @@
 """The GCSE core, charts and widget: counts, the ML fit, the joint model's density, ranks.
 
-Nothing here samples: posteriors are synthetic draws wrapped in InferenceData, so every
+Nothing here samples: posteriors are synthetic draws wrapped in DataTrees, so every
 number can be checked against a direct computation on the same draws.
 """
 
@@ -14,10 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
+import xarray as xr
 from scipy import stats
 
 import hbm_widgets as hbm
-from hbm_widgets import gcse
+from hbm_widgets.lessons import gcse
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +51,7 @@ TRUE_BETA = np.array([8.0, 2.0, 5.0, 9.0, -1.0])
 
 
 @pytest.fixture(scope="module")
-def synthetic_idata() -> az.InferenceData:
+def synthetic_idata() -> xr.DataTree:
     """Two chains of 300 draws of alpha and beta for five schools, plus the scalars."""
     rng = np.random.default_rng(3)
     shape = (2, 300)
@@ -65,7 +66,7 @@ def synthetic_idata() -> az.InferenceData:
         "sigma": rng.normal(13.0, 0.2, size=shape),
     }
     return az.from_dict(
-        posterior={"alpha": alpha, "beta": beta, **scalars},
+        {"posterior": {"alpha": alpha, "beta": beta, **scalars}},
         coords={"school": SCHOOLS},
         dims={"alpha": ["school"], "beta": ["school"]},
     )
@@ -199,12 +200,14 @@ def test_sampling_cost_counts_gradient_evaluations():
     rng = np.random.default_rng(5)
     steps = rng.integers(3, 32, size=(2, 200))
     idata = az.from_dict(
-        posterior={"mu": rng.normal(size=(2, 200)), "tau": rng.normal(size=(2, 200))},
-        sample_stats={
-            "n_steps": steps,
-            "tree_depth": np.ceil(np.log2(steps + 1)),
-            "diverging": np.arange(400).reshape(2, 200) < 3,
-        },
+        {
+            "posterior": {"mu": rng.normal(size=(2, 200)), "tau": rng.normal(size=(2, 200))},
+            "sample_stats": {
+                "n_steps": steps,
+                "tree_depth": np.ceil(np.log2(steps + 1)),
+                "diverging": np.arange(400).reshape(2, 200) < 3,
+            },
+        }
     )
     cost = gcse.sampling_cost(idata, ["mu", "tau"])
     ess = min(float(az.ess(idata, var_names=[v])[v]) for v in ("mu", "tau"))
@@ -212,7 +215,7 @@ def test_sampling_cost_counts_gradient_evaluations():
     assert cost["min_ess_bulk"] == pytest.approx(ess)
     assert cost["ess_per_1000_gradients"] == pytest.approx(1000 * ess / steps.sum())
     assert cost["divergences"] == 3
-    no_stats = az.from_dict(posterior={"mu": rng.normal(size=(2, 10))})
+    no_stats = az.from_dict({"posterior": {"mu": rng.normal(size=(2, 10))}})
     with pytest.raises(hbm.WorkbookInputError, match="no NUTS sample statistics"):
         gcse.sampling_cost(no_stats)
 
@@ -247,7 +250,8 @@ def test_joint_likelihood_is_the_bivariate_normal(gcse_frame):
     point = model.initial_point()
     for name, value in point.items():
         point[name] = value + rng.normal(0, 0.3, size=np.shape(value))
-    point["residual_corr_interval__"] = np.array([1.1])  # a correlation of about 0.5
+    # The LKJ Cholesky transform maps y to the correlation y / sqrt(1 + y^2): about 0.5 here.
+    point["residual_chol_cholesky_corr__"] = np.array([0.578])
     observed = [model["written"], model["course_given_written"], model["course_only"]]
     likelihood = model.compile_logp(vars=observed, jacobian=False)(point)
 
@@ -324,7 +328,7 @@ def test_expected_scores_are_intercept_plus_slope(synthetic_idata):
     beta = synthetic_idata.posterior["beta"].to_numpy().reshape(600, 5)
     assert scores.sel(sex="boys").to_numpy() == pytest.approx(alpha)
     assert scores.sel(sex="girls").to_numpy() == pytest.approx(alpha + beta)
-    no_slope = az.from_dict(posterior={"alpha": alpha[None]}, dims={"alpha": ["school"]})
+    no_slope = az.from_dict({"posterior": {"alpha": alpha[None]}}, dims={"alpha": ["school"]})
     with pytest.raises(hbm.WorkbookInputError, match="needs 'beta' over the 'school' dimension"):
         gcse.expected_scores(no_slope)
 

@@ -9,7 +9,7 @@ import pytest
 from scipy import optimize, special, stats
 
 import hbm_widgets as hbm
-from hbm_widgets.errors import DataValidationError, SpecificationError, WorkbookInputError
+from hbm_widgets.core.errors import DataValidationError, SpecificationError, WorkbookInputError
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +175,7 @@ def _fake_rate_fit(rates, mu_alpha):
         np.asarray(rates, dtype=float)[None, None, :] + np.linspace(-0.05, 0.05, 101)[None, :, None]
     )
     return az.from_dict(
-        posterior={"rate": draws, "mu_alpha": np.full((1, 101), mu_alpha)},
+        {"posterior": {"rate": draws, "mu_alpha": np.full((1, 101), mu_alpha)}},
         coords={"team": ["a", "b", "c"]},
         dims={"rate": ["team"]},
     )

@@ -11,14 +11,14 @@ import statsmodels.formula.api as smf
 
 import hbm_widgets as hbm
 from hbm_widgets import ModelSpec
-from hbm_widgets.predictions import _prior_mean
+from hbm_widgets.core.predictions import _prior_mean
 
 CHAINS, DRAWS = 4, 2500
 
 
 def constant_posterior(data, rng=None, **values):
-    """An InferenceData whose draws are the given values (scalars or per-group arrays),
-    plus noise when ``rng`` is given."""
+    """A fit whose draws are the given values (scalars or per-group arrays), plus noise
+    when ``rng`` is given."""
     posterior, dims = {}, {}
     for name, value in values.items():
         value = np.asarray(value, dtype=float)
@@ -29,7 +29,7 @@ def constant_posterior(data, rng=None, **values):
         if value.ndim == 1:
             dims[name] = [data.group_name]
     return az.from_dict(
-        posterior=posterior, dims=dims, coords={data.group_name: data.group_names.tolist()}
+        {"posterior": posterior}, dims=dims, coords={data.group_name: data.group_names.tolist()}
     )
 
 
@@ -216,7 +216,7 @@ def test_core_prediction_agrees_with_pymc_set_data(radon_data):
         "sigma": rng.uniform(0.7, 0.75, shape),
     }
     idata = az.from_dict(
-        posterior=posterior,
+        {"posterior": posterior},
         dims={"z_alpha": ["county"], "alpha": ["county"]},
         coords={"county": data.group_names.tolist()},
     )

@@ -51,8 +51,7 @@ class FakeFit:
             posterior["mu_alpha"] = rng.normal(1.5, 0.01, shape)
             posterior["sigma_alpha"] = rng.uniform(0.3, 0.4, shape)
         return az.from_dict(
-            posterior=posterior,
-            sample_stats={"diverging": np.zeros(shape, dtype=bool)},
+            {"posterior": posterior, "sample_stats": {"diverging": np.zeros(shape, dtype=bool)}},
             dims=dims,
             coords=county,
         )

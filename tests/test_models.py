@@ -74,7 +74,8 @@ def expected_free_variables(spec: ModelSpec) -> dict[str, tuple]:
             if spec.varying != "both":
                 free[name if centred else f"z_{name}"] = g
         if spec.varying == "both":
-            free["corr"] = (None,)
+            # The Cholesky factor of the 2 x 2 correlation matrix (one free entry).
+            free["corr"] = (None, None)
             if centred:
                 free |= {"alpha": g, "beta": g}
             else:

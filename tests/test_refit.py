@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import hbm_widgets as hbm
-from hbm_widgets.refit import _structure
+from hbm_widgets.core.refit import _structure
 
 
 def test_priors_as_data_holds_every_prior_parameter(radon_data):

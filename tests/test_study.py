@@ -10,7 +10,7 @@ import pytest
 
 import hbm_widgets as hbm
 from hbm_widgets import Prior, StudySpec
-from hbm_widgets import study as study_module
+from hbm_widgets.lessons import study as study_module
 
 # One small fit per prior: enough to check seeding, executors and resuming, not estimates.
 TINY = StudySpec(

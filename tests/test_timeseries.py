@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 import hbm_widgets as hbm
-from hbm_widgets.errors import DataValidationError, SpecificationError, WorkbookInputError
+from hbm_widgets.core.errors import DataValidationError, SpecificationError, WorkbookInputError
 
 
 @pytest.fixture(scope="module")
@@ -226,11 +226,13 @@ def _fake_series_fit(data, *, sigma, draws=4000):
     shape = (1, draws)
     n = data.n_series
     return az.from_dict(
-        posterior={
-            "level": np.broadcast_to(np.arange(n, dtype=float), (*shape, n)).copy(),
-            "slope": np.full((*shape, n), 0.5),
-            "season": np.broadcast_to([0.3, 0.1, 0.0, 0.0], (*shape, n, 4)).copy(),
-            "sigma": np.full(shape, sigma),
+        {
+            "posterior": {
+                "level": np.broadcast_to(np.arange(n, dtype=float), (*shape, n)).copy(),
+                "slope": np.full((*shape, n), 0.5),
+                "season": np.broadcast_to([0.3, 0.1, 0.0, 0.0], (*shape, n, 4)).copy(),
+                "sigma": np.full(shape, sigma),
+            }
         },
         coords={
             "store": data.series_names.tolist(),

@@ -8,7 +8,7 @@ import altair as alt
 import pytest
 
 import hbm_widgets as hbm
-from hbm_widgets.rendering import use_chart_renderer
+from hbm_widgets.charts.rendering import use_chart_renderer
 
 
 @pytest.fixture(autouse=True)

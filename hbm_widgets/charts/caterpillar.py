@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from hbm_widgets.errors import WorkbookInputError
+from hbm_widgets.core.errors import WorkbookInputError
 
 __all__ = ["plot_caterpillar"]
 
@@ -23,7 +23,7 @@ def plot_caterpillar(
     width: int = 460,
     row_height: int = 11,
 ) -> alt.LayerChart:
-    """Draw :func:`hbm_widgets.gcse.score_summary`: a dot and an interval per school and level.
+    """Draw :func:`hbm_widgets.lessons.gcse.score_summary`: a dot and interval per school and level.
 
     Parameters
     ----------

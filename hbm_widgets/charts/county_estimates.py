@@ -7,7 +7,7 @@ import json
 import altair as alt
 import pandas as pd
 
-from hbm_widgets.errors import WorkbookInputError
+from hbm_widgets.core.errors import WorkbookInputError
 
 __all__ = ["plot_county_estimates"]
 
@@ -28,7 +28,7 @@ def plot_county_estimates(
     width: int = 900,
     height: int = 320,
 ) -> alt.LayerChart:
-    """Draw per-group estimates made by :func:`hbm_widgets.group_estimates`.
+    """Draw per-group estimates made by :func:`hbm_widgets.core.groups`.
 
     Groups run along the x axis from the smallest to the largest (``size_rank``). With
     ``arrow_from`` and ``arrow_to`` (two of the ``model`` labels) an arrow goes from each

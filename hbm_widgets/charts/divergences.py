@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import altair as alt
 
-from hbm_widgets.convergence import divergence_table
+from hbm_widgets.lessons.convergence import divergence_table
 
 __all__ = ["plot_divergences"]
 
@@ -28,7 +28,7 @@ def plot_divergences(
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
     x, y : str
         Variables (or elements, ``"name[label]"``) for the two axes.
     log_y : bool

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import altair as alt
 
-from hbm_widgets.convergence import energy_table
+from hbm_widgets.lessons.convergence import energy_table
 
 __all__ = ["plot_energy"]
 
@@ -28,7 +28,7 @@ def plot_energy(
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         A fit sampled with HMC/NUTS (with ``energy`` in its sample stats).
     bins : int
         Number of histogram bins shared by both.

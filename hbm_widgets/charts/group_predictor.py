@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from hbm_widgets.errors import WorkbookInputError
+from hbm_widgets.core.errors import WorkbookInputError
 
 __all__ = ["plot_group_predictor"]
 
@@ -26,7 +26,7 @@ def plot_group_predictor(
     Parameters
     ----------
     estimates : DataFrame
-        From :func:`hbm_widgets.group_estimates` on data with a group-level predictor:
+        From :func:`hbm_widgets.core.groups` on data with a group-level predictor:
         columns ``group``'s, ``group_predictor``'s, ``n``, ``mean``, ``low``, ``high``.
     line : DataFrame
         From :func:`hbm_widgets.group_predictor_line`: ``group_predictor``'s, ``mean``,

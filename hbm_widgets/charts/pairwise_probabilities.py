@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from hbm_widgets.errors import WorkbookInputError
+from hbm_widgets.core.errors import WorkbookInputError
 
 __all__ = ["plot_pairwise_probabilities"]
 
@@ -17,7 +17,7 @@ def plot_pairwise_probabilities(
     title: str | None = None,
     cell_size: int = 34,
 ) -> alt.LayerChart:
-    """Draw :func:`hbm_widgets.gcse.pairwise_probabilities` as a heat map with the values.
+    """Draw :func:`hbm_widgets.lessons.gcse.pairwise_probabilities` as a heat map with the values.
 
     Parameters
     ----------

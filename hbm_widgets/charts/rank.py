@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import altair as alt
 
-from hbm_widgets.convergence import rank_table
+from hbm_widgets.lessons.convergence import rank_table
 
 __all__ = ["plot_rank"]
 
@@ -27,7 +27,7 @@ def plot_rank(
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
     var_name : str
         A scalar variable or one element of a vector, ``"name[label]"``.
     bins : int
@@ -40,7 +40,8 @@ def plot_rank(
     Examples
     --------
     >>> import arviz as az, numpy as np
-    >>> idata = az.from_dict(posterior={"mu": np.random.default_rng(0).normal(size=(2, 50))})
+    >>> rng = np.random.default_rng(0)
+    >>> idata = az.from_dict({"posterior": {"mu": rng.normal(size=(2, 50))}})
     >>> spec = plot_rank(idata, var_name="mu", bins=5).to_dict()
     >>> spec["mark"]["type"], spec["encoding"]["row"]["field"]
     ('bar', 'chain')

@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from hbm_widgets.errors import WorkbookInputError
+from hbm_widgets.core.errors import WorkbookInputError
 
 __all__ = ["plot_raw_vs_pooled_rates"]
 

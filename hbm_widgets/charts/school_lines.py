@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from hbm_widgets.errors import WorkbookInputError
+from hbm_widgets.core.errors import WorkbookInputError
 
 __all__ = ["plot_school_lines"]
 
@@ -20,7 +20,7 @@ def plot_school_lines(
     width: int = 260,
     height: int = 300,
 ) -> alt.FacetChart:
-    """Draw :func:`hbm_widgets.gcse.school_lines`: one line per school, one panel per fit.
+    """Draw :func:`hbm_widgets.lessons.gcse.school_lines`: one line per school, one panel per fit.
 
     Parameters
     ----------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from hbm_widgets.errors import WorkbookInputError
+from hbm_widgets.core.errors import WorkbookInputError
 
 __all__ = ["plot_score_prior_predictive"]
 
@@ -19,7 +19,7 @@ def plot_score_prior_predictive(
     width: int = 520,
     height: int = 240,
 ) -> alt.LayerChart:
-    """Draw :func:`hbm_widgets.gcse.score_histograms` as step lines, one per source.
+    """Draw :func:`hbm_widgets.lessons.gcse.score_histograms` as step lines, one per source.
 
     Parameters
     ----------

@@ -28,7 +28,7 @@ def plot_shrinkage_arrows(
     ----------
     estimates : DataFrame
         Columns ``group``, ``n``, ``no_pooling``, ``partial_pooling``, ``shrinkage`` and
-        ``mu`` (see :func:`hbm_widgets.pooling_estimates`).
+        ``mu`` (see :func:`hbm_widgets.core.pooling`).
     group_title, value_title : str
         Axis titles.
     title : str, optional

@@ -20,7 +20,7 @@ def plot_shrinkage_factor(
     Parameters
     ----------
     estimates : DataFrame
-        Columns ``group``, ``n`` and ``shrinkage`` (see :func:`hbm_widgets.pooling_estimates`).
+        Columns ``group``, ``n`` and ``shrinkage`` (see :func:`hbm_widgets.core.pooling`).
     title : str, optional
     width, height : int
         Chart size in pixels.

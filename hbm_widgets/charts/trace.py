@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import altair as alt
 
-from hbm_widgets.convergence import draws_table
+from hbm_widgets.lessons.convergence import draws_table
 
 __all__ = ["plot_trace"]
 
@@ -25,7 +25,7 @@ def plot_trace(
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         A fit with a posterior group.
     var_name : str
         A scalar variable (``"sigma"``) or one element of a vector, ``"beta[AITKIN]"``
@@ -41,7 +41,8 @@ def plot_trace(
     Examples
     --------
     >>> import arviz as az, numpy as np
-    >>> idata = az.from_dict(posterior={"mu": np.random.default_rng(0).normal(size=(2, 50))})
+    >>> rng = np.random.default_rng(0)
+    >>> idata = az.from_dict({"posterior": {"mu": rng.normal(size=(2, 50))}})
     >>> spec = plot_trace(idata, var_name="mu").to_dict()
     >>> spec["mark"]["type"], spec["encoding"]["y"]["field"]
     ('line', 'value')

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from hbm_widgets.errors import WorkbookInputError
+from hbm_widgets.core.errors import WorkbookInputError
 
 __all__ = ["Feedback", "check_exercise", "close_to", "exercise"]
 

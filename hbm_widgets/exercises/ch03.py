@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import math
 
+from hbm_widgets.core.shrinkage import partial_pooling_estimate, shrinkage_factor
 from hbm_widgets.exercises import Feedback, close_to, exercise
-from hbm_widgets.shrinkage import partial_pooling_estimate, shrinkage_factor
 
 SIGMA = 13.8
 TAU = 8.9

@@ -12,7 +12,7 @@ from hbm_widgets.exercises import Feedback, close_to, exercise
 
 @cache
 def _radon_data():
-    from hbm_widgets.data import GroupedData, load_radon
+    from hbm_widgets.core.data import GroupedData, load_radon
 
     return GroupedData.from_frame(
         load_radon(),
@@ -51,7 +51,7 @@ def small_counties(answer) -> Feedback:
 @exercise("04", 2)
 def shrinkage_two_houses(answer) -> Feedback:
     """Shrinkage factor of a two-house county with sigma = 0.76, sigma_alpha = 0.33."""
-    from hbm_widgets.shrinkage import shrinkage_factor
+    from hbm_widgets.core.shrinkage import shrinkage_factor
 
     target = float(shrinkage_factor(0.76, 0.33, 2))
     feedback = close_to(
@@ -76,8 +76,8 @@ def shrinkage_two_houses(answer) -> Feedback:
 
 @cache
 def _uranium_variance_share() -> float:
-    from hbm_widgets.mixedlm import fit_mixedlm
-    from hbm_widgets.spec import ModelSpec
+    from hbm_widgets.core.spec import ModelSpec
+    from hbm_widgets.lessons.mixedlm import fit_mixedlm
 
     data = _radon_data()
     without = fit_mixedlm(data, ModelSpec()).estimates().loc["sigma_alpha", "estimate"]

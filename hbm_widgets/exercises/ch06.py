@@ -5,15 +5,15 @@ from __future__ import annotations
 import math
 from functools import cache
 
-from hbm_widgets.data import GroupedData, load_gcse
+from hbm_widgets.core.data import GroupedData, load_gcse
+from hbm_widgets.core.spec import ModelSpec
 from hbm_widgets.exercises import Feedback, close_to, exercise
-from hbm_widgets.spec import ModelSpec
 
 
 @cache
 def _ml_estimates() -> dict[str, float]:
     """Maximum-likelihood estimates of the chapter's model on the complete cases."""
-    from hbm_widgets.mixedlm import fit_mixedlm
+    from hbm_widgets.lessons.mixedlm import fit_mixedlm
 
     data = GroupedData.from_frame(
         load_gcse(), group="school", outcome="course", predictor="female", missing="drop"

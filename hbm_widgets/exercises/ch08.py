@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from hbm_widgets.conjugate import conjugate_normal_posterior
+from hbm_widgets.core.conjugate import conjugate_normal_posterior
 from hbm_widgets.exercises import Feedback, close_to, exercise
 
 

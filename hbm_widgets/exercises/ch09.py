@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from hbm_widgets.convergence import CHECKLIST_THRESHOLDS, gelman_rubin
 from hbm_widgets.exercises import Feedback, close_to, exercise
+from hbm_widgets.lessons.convergence import CHECKLIST_THRESHOLDS, gelman_rubin
 
 # Exercise 1: two short chains, small enough to work through with pencil and paper.
 HAND_CHAINS = [[1.0, 2.0, 3.0, 4.0], [3.0, 4.0, 5.0, 6.0]]

@@ -8,7 +8,7 @@ from typing import Any
 import ipywidgets as widgets
 from IPython.display import clear_output, display
 
-from hbm_widgets.errors import WorkbookInputError
+from hbm_widgets.core.errors import WorkbookInputError
 
 __all__: list[str] = []  # a base class, not part of the public API
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from hbm_widgets.charts.conjugate import plot_conjugate_update
-from hbm_widgets.conjugate import conjugate_curves, conjugate_normal_posterior
+from hbm_widgets.core.conjugate import conjugate_curves, conjugate_normal_posterior
 from hbm_widgets.widgets.base import Explorer
 
 __all__ = ["ConjugateExplorer", "conjugate_explorer"]

@@ -9,16 +9,17 @@ import altair as alt
 import arviz as az
 import ipywidgets as widgets
 import numpy as np
+import xarray as xr
 
 from hbm_widgets.charts.rank import plot_rank
 from hbm_widgets.charts.trace import plot_trace
-from hbm_widgets.convergence import (
+from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.lessons.convergence import (
     CHECKLIST_THRESHOLDS,
     chain_draws,
     variable_elements,
     variable_names,
 )
-from hbm_widgets.errors import WorkbookInputError
 from hbm_widgets.widgets.base import Explorer
 
 __all__ = ["DiagnosticsDashboard", "diagnostics_dashboard"]
@@ -27,7 +28,7 @@ _STYLE = {"description_width": "initial"}
 
 
 def _divergences(idata) -> int | None:
-    if "sample_stats" in idata and "diverging" in idata.sample_stats:
+    if "sample_stats" in idata.children and "diverging" in idata["sample_stats"].data_vars:
         return int(idata.sample_stats["diverging"].sum())
     return None
 
@@ -41,7 +42,7 @@ class DiagnosticsDashboard(Explorer):
 
     Attributes
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
     var_name : str or None
         The quantity last drawn, ``"sigma"`` or ``"beta[AITKIN]"``.
     diagnostics : dict or None
@@ -117,15 +118,18 @@ class DiagnosticsDashboard(Explorer):
         draws = chain_draws(self.idata, var_name)
         rank = plot_rank(self.idata, var_name=var_name, bins=values["bins"], width=260)
         trace = plot_trace(self.idata, var_name=var_name, width=420, height=220)
+        # As a labelled array, so that ArviZ applies the defaults its summary uses (the tail
+        # ESS at the quantiles of rcParams["stats.ci_prob"]): the dashboard's numbers match
+        # the convergence report's. A bare array would need the tail quantiles spelled out.
+        labelled = xr.DataArray(draws, dims=("chain", "draw"))
         with warnings.catch_warnings():
             # Very short runs make ArviZ warn about its own estimates; the numbers show it.
             warnings.simplefilter("ignore")
             diagnostics = {
-                "rhat": float(az.rhat(draws)),
-                "ess_bulk": float(az.ess(draws, method="bulk")),
-                "ess_tail": float(az.ess(draws, method="tail")),
-                # On a bare (chain, draw) array ArviZ returns the MCSE as a length-1 array.
-                "mcse_mean": float(np.ravel(az.mcse(draws, method="mean"))[0]),
+                "rhat": float(az.rhat(labelled)),
+                "ess_bulk": float(az.ess(labelled, method="bulk")),
+                "ess_tail": float(az.ess(labelled, method="tail")),
+                "mcse_mean": float(az.mcse(labelled, method="mean")),
                 "divergences": _divergences(self.idata),
             }
         self.var_name = var_name
@@ -162,7 +166,7 @@ def diagnostics_dashboard(
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         Any fit with a posterior group (NUTS, Metropolis-Hastings, ...).
     var_name : str, optional
         The quantity to show first: ``"sigma"``, or ``"beta[AITKIN]"`` for one element
@@ -174,8 +178,8 @@ def diagnostics_dashboard(
     --------
     >>> import arviz as az, numpy as np
     >>> rng = np.random.default_rng(0)
-    >>> idata = az.from_dict(posterior={"mu": rng.normal(size=(4, 200)),
-    ...                                 "theta": rng.normal(size=(4, 200, 3))})
+    >>> idata = az.from_dict({"posterior": {"mu": rng.normal(size=(4, 200)),
+    ...                                     "theta": rng.normal(size=(4, 200, 3))}})
     >>> dashboard = diagnostics_dashboard(idata)  # doctest: +SKIP
     >>> dashboard.var_name  # doctest: +SKIP
     'mu'

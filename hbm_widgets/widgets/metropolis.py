@@ -12,9 +12,9 @@ import numpy as np
 
 from hbm_widgets.charts.chain_histogram import plot_chain_histogram
 from hbm_widgets.charts.metropolis_trace import plot_metropolis_trace
-from hbm_widgets.conjugate import conjugate_normal_posterior
-from hbm_widgets.errors import WorkbookInputError
-from hbm_widgets.mcmc import (
+from hbm_widgets.core.conjugate import conjugate_normal_posterior
+from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.lessons.metropolis import (
     chains_to_idata,
     histogram_frame,
     metropolis_hastings,
@@ -100,7 +100,7 @@ class MetropolisExplorer(Explorer):
         if kept.size >= 20:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                mcse = float(az.mcse(idata)["mu"])
+                mcse = float(az.mcse(idata.posterior["mu"]))
 
         exact = self.exact
         low = min(exact.mean - 4 * exact.sd, float(kept.min()))

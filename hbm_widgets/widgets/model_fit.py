@@ -16,26 +16,26 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-import arviz as az
 import ipywidgets as widgets
 import pandas as pd
+import xarray as xr
 
 from hbm_widgets.charts.county_estimates import plot_county_estimates
-from hbm_widgets.data import GroupedData
-from hbm_widgets.diagnostics import ConvergenceReport, convergence_report
-from hbm_widgets.errors import WorkbookInputError
-from hbm_widgets.group_estimates import (
+from hbm_widgets.core.build import check_compatible
+from hbm_widgets.core.data import GroupedData
+from hbm_widgets.core.diagnostics import ConvergenceReport, convergence_report
+from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.core.groups import (
     group_estimates,
     least_squares_intercepts,
     population_summary,
 )
-from hbm_widgets.models import check_compatible
-from hbm_widgets.refit import Refitter
-from hbm_widgets.sampling import DEFAULT_TARGET_ACCEPT
-from hbm_widgets.spec import ModelSpec
+from hbm_widgets.core.refit import Refitter
+from hbm_widgets.core.sampling import DEFAULT_TARGET_ACCEPT
+from hbm_widgets.core.spec import ModelSpec
 from hbm_widgets.widgets.base import Explorer
 from hbm_widgets.widgets.pooling import PoolingSelector, pooling_selector
-from hbm_widgets.widgets.prior_picker import PriorPicker, prior_picker
+from hbm_widgets.widgets.priors import PriorPicker, prior_picker
 
 __all__ = ["FitRecord", "ModelFitExplorer", "model_fit_explorer"]
 
@@ -47,7 +47,7 @@ class FitRecord:
     """One fit the explorer made (or was given): its spec, posterior, time and diagnostics."""
 
     spec: ModelSpec
-    idata: az.InferenceData
+    idata: xr.DataTree
     seconds: float
     report: ConvergenceReport | None
 
@@ -79,8 +79,8 @@ class ModelFitExplorer(Explorer):
         *,
         selector: PoolingSelector | None = None,
         picker: PriorPicker | None = None,
-        fit: Callable[[ModelSpec, GroupedData], az.InferenceData] | None = None,
-        fits: Mapping[ModelSpec, az.InferenceData] | None = None,
+        fit: Callable[[ModelSpec, GroupedData], xr.DataTree] | None = None,
+        fits: Mapping[ModelSpec, xr.DataTree] | None = None,
         draws: int = 500,
         tune: int = 500,
         chains: int = 2,
@@ -184,7 +184,7 @@ class ModelFitExplorer(Explorer):
 
     # -- fitting ---------------------------------------------------------------------------
     def _report(self, idata) -> ConvergenceReport | None:
-        if not self.diagnostics or "sample_stats" not in idata:
+        if not self.diagnostics or "sample_stats" not in idata.children:
             return None
         return convergence_report(idata)
 
@@ -253,8 +253,8 @@ def model_fit_explorer(
     *,
     selector: PoolingSelector | None = None,
     picker: PriorPicker | None = None,
-    fit: Callable[[ModelSpec, GroupedData], az.InferenceData] | None = None,
-    fits: Mapping[ModelSpec, az.InferenceData] | None = None,
+    fit: Callable[[ModelSpec, GroupedData], xr.DataTree] | None = None,
+    fits: Mapping[ModelSpec, xr.DataTree] | None = None,
     draws: int = 500,
     tune: int = 500,
     chains: int = 2,
@@ -273,10 +273,10 @@ def model_fit_explorer(
     picker : PriorPicker, optional
         Made with ``prior_picker(selector.spec, data=data)`` when not given.
     fit : callable, optional
-        ``fit(spec, data) -> InferenceData``. By default ``build_model`` and then
+        ``fit(spec, data) -> DataTree``. By default ``build_model`` and then
         :func:`hbm_widgets.sample` with ``draws``, ``tune``, ``chains``, ``target_accept``
         and ``random_seed``.
-    fits : mapping of ModelSpec to InferenceData, optional
+    fits : mapping of ModelSpec to DataTree, optional
         Fits already made, to start the cache with (e.g. the chapter's own).
     draws, tune, chains, target_accept, random_seed
         Sampler settings of the default ``fit``; small, so that a refit takes seconds.

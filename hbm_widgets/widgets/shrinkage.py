@@ -10,9 +10,9 @@ import numpy as np
 
 from hbm_widgets.charts.shrinkage_arrows import plot_shrinkage_arrows
 from hbm_widgets.charts.shrinkage_factor import plot_shrinkage_factor
-from hbm_widgets.data import GroupedData, load_gcse
-from hbm_widgets.errors import WorkbookInputError
-from hbm_widgets.pooling_estimates import moment_estimates, pooling_estimates
+from hbm_widgets.core.data import GroupedData, load_gcse
+from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.core.pooling import moment_estimates, pooling_estimates
 from hbm_widgets.widgets.base import Explorer
 
 __all__ = ["ShrinkageExplorer", "shrinkage_explorer"]
@@ -74,7 +74,7 @@ class ShrinkageExplorer(Explorer):
     ----------
     data : GroupedData
     estimates : DataFrame or None
-        The last valid table of :func:`hbm_widgets.pooling_estimates`.
+        The last valid table of :func:`hbm_widgets.core.pooling`.
     """
 
     def __init__(

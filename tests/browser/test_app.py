@@ -33,7 +33,7 @@ def app_server(chromium_path, tmp_path_factory):
         f"--Voila.token={token}",
         # As `make app`: kernel clients that poll, so a missed wake-up cannot hang the page.
         "--MappingKernelManager.kernel_manager_class="
-        "hbm_widgets.report_kernel.PollingServerKernelManager",
+        "hbm_widgets.report.kernel.PollingServerKernelManager",
     ]
     env = {
         **os.environ,

@@ -1,0 +1,68 @@
+"""Convergence figures from ArviZ, gathered the same way for every chapter and report."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import arviz as az
+import numpy as np
+import xarray as xr
+
+__all__ = ["ConvergenceReport", "convergence_report"]
+
+
+@dataclass(frozen=True)
+class ConvergenceReport:
+    """The checklist numbers for one fit."""
+
+    max_rhat: float
+    min_ess_bulk: float
+    min_ess_tail: float
+    divergences: int
+    draws: int
+    chains: int
+
+    @property
+    def ok(self) -> bool:
+        """R-hat below 1.01, bulk and tail ESS of at least 400, and no divergences."""
+        return (
+            self.max_rhat < 1.01
+            and self.min_ess_bulk >= 400
+            and self.min_ess_tail >= 400
+            and self.divergences == 0
+        )
+
+    def warnings(self) -> list[str]:
+        found = []
+        if self.max_rhat >= 1.01:
+            found.append(f"max R-hat is {self.max_rhat:.3f} (should be below 1.01)")
+        if self.min_ess_bulk < 400:
+            found.append(f"min bulk ESS is {self.min_ess_bulk:.0f} (should be at least 400)")
+        if self.min_ess_tail < 400:
+            found.append(f"min tail ESS is {self.min_ess_tail:.0f} (should be at least 400)")
+        if self.divergences:
+            found.append(f"{self.divergences} divergent transitions (should be 0)")
+        return found
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def convergence_report(idata: xr.DataTree, var_names=None) -> ConvergenceReport:
+    """R-hat, bulk and tail ESS (worst over the variables) and divergences, from ArviZ."""
+    posterior = idata.posterior
+    # Entries that never vary (the fixed zeros and ones of LKJCorr's Cholesky factor) have no
+    # R-hat or ESS: NumPy warns dividing by their zero variance, and the NaNs are skipped.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        summary = az.summary(idata, var_names=var_names, kind="diagnostics", round_to="none")
+    divergences = 0
+    if "sample_stats" in idata and "diverging" in idata.sample_stats:
+        divergences = int(idata.sample_stats["diverging"].sum())
+    return ConvergenceReport(
+        max_rhat=float(np.nanmax(summary["r_hat"])),
+        min_ess_bulk=float(np.nanmin(summary["ess_bulk"])),
+        min_ess_tail=float(np.nanmin(summary["ess_tail"])),
+        divergences=divergences,
+        draws=int(posterior.sizes["draw"]),
+        chains=int(posterior.sizes["chain"]),
+    )

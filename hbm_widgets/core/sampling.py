@@ -1,0 +1,332 @@
+"""The one place that decides how the workbook samples a model.
+
+Chapters, widgets, studies and reports call :func:`sample` rather than ``pm.sample`` so that
+sampler, chains, cores, seeding and progress display are chosen once, for all of them.
+
+Three NUTS implementations are available, chosen from ``benchmarks/samplers.py``'s figures:
+
+- NumPyro (the default): JAX compiles the log density and the whole sampler in a few seconds
+  and runs the chains side by side; a first fit of the radon LKJ model takes 6-11 s against
+  PyMC's 15-45 s (filled or empty compile caches), at the same R-hat and a little more ESS.
+- nutpie compiles the model once (with numba, 10-30 s) and then samples several times faster
+  still; because a model's data containers (``pm.Data``) stay variables of the compiled
+  function, a refit after ``pm.set_data`` on the *same* model reuses the compiled sampler
+  instead of compiling again. That is what makes a widget's refit or a simulation study's
+  thousandth fit quick.
+- PyMC's own compiles the model's log density to C on every call. It is the fallback when
+  JAX or NumPyro is missing, or when a model cannot be sampled with them (discrete
+  parameters, or an operation JAX cannot compile).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import logging
+import os
+import time
+import warnings
+import weakref
+from typing import Literal
+
+import arviz as az
+import numpy as np
+import pymc as pm
+import xarray as xr
+
+from hbm_widgets.core import jax_nuts
+from hbm_widgets.core.errors import WorkbookInputError
+
+__all__ = ["DEFAULT_SAMPLER", "DEFAULT_TARGET_ACCEPT", "SAMPLERS", "compiled_sampler", "sample"]
+
+DEFAULT_TARGET_ACCEPT = 0.9
+SamplerName = Literal["numpyro", "nutpie", "pymc"]
+SAMPLERS: tuple[SamplerName, ...] = ("numpyro", "nutpie", "pymc")
+DEFAULT_SAMPLER: SamplerName = "numpyro"
+
+# Before anything starts JAX, so that NumPyro's chains can run in parallel.
+jax_nuts.enable_parallel_chains()
+
+# nutpie's names for the sample statistics that PyMC also records, and PyMC's names for them:
+# renamed so that code reading a fit need not know which sampler drew it.
+_NUTPIE_STAT_NAMES = {
+    "depth": "tree_depth",
+    "maxdepth_reached": "reached_max_treedepth",
+    "logp": "lp",
+    "mean_tree_accept": "acceptance_rate",
+}
+
+_log = logging.getLogger(__name__)
+# One compiled nutpie model per PyMC model object, dropped with the model.
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _check_counts(draws, tune, chains) -> None:
+    for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise WorkbookInputError(f"{name} must be a whole number >= {low}, got {value!r}")
+
+
+def _nutpie_available() -> bool:
+    try:
+        import nutpie  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _numpyro_unusable(model: pm.Model) -> str | None:
+    """Why NumPyro cannot sample ``model``, or None if it can."""
+    if not jax_nuts.available():
+        return "JAX and NumPyro are not installed"
+    if model.discrete_value_vars:
+        names = ", ".join(var.name for var in model.discrete_value_vars)
+        return f"NUTS cannot sample the discrete parameters ({names})"
+    return None
+
+
+def _data_values(model: pm.Model) -> dict[str, np.ndarray]:
+    """The current values of a model's data containers, by name."""
+    return {var.name: var.get_value() for var in model.data_vars}
+
+
+def compiled_sampler(model: pm.Model):
+    """nutpie's compiled form of ``model``, compiled on first use and then reused.
+
+    The compiled model keeps the data containers as inputs (``freeze_model=False``), so
+    :func:`sample` hands it their current values on every call, by name, through nutpie's
+    ``with_data``: ``pm.set_data`` followed by :func:`sample` refits without compiling again.
+    A change to the model's structure or priors needs a new model (and so a new compilation).
+    """
+    compiled = _COMPILED.get(model)
+    if compiled is None:
+        import nutpie
+
+        with warnings.catch_warnings():
+            # nutpie warns that data containers stay mutable: that is what is wanted here.
+            warnings.simplefilter("ignore", UserWarning)
+            compiled = nutpie.compile_pymc_model(model, backend="numba", freeze_model=False)
+        _COMPILED[model] = compiled
+    return compiled
+
+
+def _observed_and_constant(model: pm.Model, idata: xr.DataTree) -> None:
+    """Add the observed data and data containers, as ``pm.sample`` would."""
+    from pymc.backends.arviz import (
+        coords_and_dims_for_inferencedata,
+        find_constants,
+        find_observations,
+    )
+
+    coords, dims = coords_and_dims_for_inferencedata(model)
+    for group, values in (
+        ("observed_data", find_observations(model)),
+        ("constant_data", find_constants(model)),
+    ):
+        if values and group not in idata.children:
+            dataset = az.dict_to_dataset(
+                values, inference_library=pm, coords=coords, dims=dims, sample_dims=[]
+            )
+            idata[group] = xr.DataTree(dataset)
+
+
+def _return_freed_memory() -> None:
+    """Hand the memory a fit freed back to the operating system (glibc only).
+
+    glibc keeps freed blocks for reuse, and after JAX's and PyTensor's compilations they are
+    scattered enough that a chapter fitting many models grows by hundreds of megabytes it no
+    longer uses; ``malloc_trim`` releases them (chapter 05's peak: 1.57 GB without, 1.33 GB
+    with).
+    """
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # another C library (macOS, Windows, musl), which manages this itself
+
+
+def _log_fit(idata: xr.DataTree, settings: dict, seconds: float) -> None:
+    """Append the fit's health to the JSON-lines file named by ``HBM_FIT_LOG``, if set.
+
+    The chapter benchmark sets it to audit every fit a chapter makes (R-hat, bulk ESS and
+    divergences over every posterior variable), without the chapters recording anything.
+    """
+    path = os.environ.get("HBM_FIT_LOG")
+    if not path:
+        return
+    # Entries that never vary (LKJCorr's fixed zeros and ones) get NaN, which max/min skip.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rhat = az.rhat(idata.posterior)
+        ess = az.ess(idata.posterior, method="bulk")
+    per_var = {
+        name: {"max_rhat": float(rhat[name].max()), "min_ess_bulk": float(ess[name].min())}
+        for name in idata.posterior.data_vars
+    }
+    worst_rhat = max(per_var, key=lambda n: per_var[n]["max_rhat"])
+    worst_ess = min(per_var, key=lambda n: per_var[n]["min_ess_bulk"])
+    record = {
+        **settings,
+        "seconds": round(seconds, 2),
+        "variables": sorted(per_var),
+        "max_rhat": per_var[worst_rhat]["max_rhat"],
+        "max_rhat_variable": worst_rhat,
+        "min_ess_bulk": per_var[worst_ess]["min_ess_bulk"],
+        "min_ess_variable": worst_ess,
+        "divergences": int(idata.sample_stats["diverging"].sum()),
+    }
+    with open(path, "a") as log:
+        log.write(json.dumps(record) + "\n")
+
+
+def _sample_nutpie(model, *, random_seed, draws, tune, chains, cores, target_accept, progressbar):
+    import nutpie
+
+    compiled = compiled_sampler(model)
+    # nutpie keeps its own copy of each data container's value, taken at compilation, under
+    # an internal key; ``with_data`` takes new values by the containers' names. Only the
+    # containers the compiled functions read can be set (an unused one is not an input).
+    inputs = {var.name for var in compiled.shared_var_keys}
+    current = {k: v for k, v in _data_values(model).items() if k in inputs}
+    if current:
+        compiled = compiled.with_data(**current)
+    idata = nutpie.sample(
+        compiled,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        cores=cores,
+        seed=random_seed,
+        target_accept=target_accept,
+        progress_bar=progressbar,
+        save_warmup=False,
+    )
+    stats = idata["sample_stats"].to_dataset()
+    renamed = {k: v for k, v in _NUTPIE_STAT_NAMES.items() if k in stats.data_vars}
+    idata["sample_stats"] = xr.DataTree(stats.rename_vars(renamed))
+    return idata
+
+
+def sample(
+    model: pm.Model,
+    *,
+    random_seed: int,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    target_accept: float = DEFAULT_TARGET_ACCEPT,
+    log_likelihood: bool = False,
+    progressbar: bool = False,
+    sampler: SamplerName | None = None,
+    cores: int | None = None,
+) -> xr.DataTree:
+    """Draw from a model's posterior with NUTS, seeded.
+
+    Parameters
+    ----------
+    model : pymc.Model
+    random_seed : int
+        Required: every fit in the workbook is reproducible.
+    draws, tune, chains : int
+        Kept draws per chain, tuning steps per chain, and number of chains.
+    target_accept : float
+        NUTS's target acceptance; 0.9 trades a little speed for fewer divergences.
+    log_likelihood : bool
+        Store pointwise log-likelihood, needed for LOO and WAIC.
+    progressbar : bool
+    sampler : {"numpyro", "nutpie", "pymc"}, optional
+        The NUTS implementation; ``None`` uses :data:`DEFAULT_SAMPLER` (NumPyro). ``"nutpie"``
+        compiles the model once and reuses the compilation on later calls with the same model
+        object (after ``pm.set_data``). If the chosen library is not installed, or NumPyro
+        cannot sample the model, PyMC's sampler is used instead and a message says so.
+    cores : int, optional
+        Chains run at once; ``None`` uses up to one per chain on this machine's cores.
+
+    Returns
+    -------
+    xarray.DataTree
+        Groups ``posterior``, ``sample_stats``, ``observed_data`` and ``constant_data`` (and
+        ``log_likelihood`` when asked for), whichever sampler drew it.
+
+    Examples
+    --------
+    >>> import hbm_widgets as hbm
+    >>> data = hbm.GroupedData.from_frame(hbm.load_radon(), group="county",
+    ...                                   outcome="log_radon", predictor="floor")
+    >>> model = hbm.build_model(hbm.ModelSpec(pooling="partial"), data)
+    >>> idata = hbm.sample(model, random_seed=1, sampler="nutpie")  # doctest: +SKIP
+    """
+    _check_counts(draws, tune, chains)
+    if not 0 < target_accept < 1:
+        raise WorkbookInputError(f"target_accept must be between 0 and 1, got {target_accept!r}")
+    sampler = DEFAULT_SAMPLER if sampler is None else sampler
+    if sampler not in SAMPLERS:
+        raise WorkbookInputError(f"unknown sampler {sampler!r}; expected one of {SAMPLERS}")
+    if cores is None:
+        cores = max(1, min(chains, os.cpu_count() or 1))
+    elif isinstance(cores, bool) or not isinstance(cores, int) or cores < 1:
+        raise WorkbookInputError(f"cores must be a whole number >= 1, got {cores!r}")
+    if sampler == "nutpie" and not _nutpie_available():
+        _log.warning("nutpie is not installed: sampling with PyMC's NUTS instead")
+        sampler = "pymc"
+    if sampler == "numpyro":
+        reason = _numpyro_unusable(model)
+        if reason:
+            _log.warning("%s: sampling with PyMC's NUTS instead", reason)
+            sampler = "pymc"
+
+    started = time.perf_counter()
+    if sampler == "numpyro":
+        try:
+            idata = jax_nuts.sample_numpyro(
+                model,
+                random_seed=random_seed,
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                target_accept=target_accept,
+                parallel=cores > 1,
+                progressbar=progressbar,
+            )
+        except NotImplementedError as error:
+            # An operation with no JAX version: PyMC's sampler compiles it to C instead.
+            _log.warning("JAX cannot compile this model (%s): sampling with PyMC's NUTS", error)
+            sampler = "pymc"
+    if sampler == "nutpie":
+        idata = _sample_nutpie(
+            model,
+            random_seed=random_seed,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores,
+            target_accept=target_accept,
+            progressbar=progressbar,
+        )
+    if sampler == "pymc":
+        with model:
+            # Named: left to itself, pm.sample picks nutpie whenever it is installed.
+            idata = pm.sample(
+                nuts_sampler="pymc",
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                cores=cores,
+                target_accept=target_accept,
+                random_seed=random_seed,
+                progressbar=progressbar,
+                compute_convergence_checks=False,
+            )
+    else:
+        # What pm.sample adds itself: the observed data and the data containers.
+        _observed_and_constant(model, idata)
+    if log_likelihood:
+        pm.compute_log_likelihood(idata, model=model, progressbar=False)
+    settings = {
+        "sampler": sampler,
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "target_accept": target_accept,
+    }
+    _log_fit(idata, settings, time.perf_counter() - started)
+    _return_freed_memory()
+    return idata

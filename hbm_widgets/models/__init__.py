@@ -1,0 +1,36 @@
+"""Models that a ``ModelSpec`` cannot express, built from the core's priors and data checks.
+
+Crossed and nested effects (chapter 10), the binomial rate model (chapter 11) and grouped
+time series (chapter 11).
+"""
+
+from hbm_widgets._lazy import lazy_exports
+
+# Each public name and the module that defines it; a module loads on first use.
+_EXPORTS = {
+    "CROSSED_PRIORS": "crossed",
+    "CROSSED_TRUTH": "crossed",
+    "CrossedData": "crossed",
+    "CrossedSimulation": "crossed",
+    "build_crossed_model": "crossed",
+    "crossed_recovery": "crossed",
+    "crossed_response_curves": "crossed",
+    "simulate_crossed": "crossed",
+    "BetaBinomialFit": "rates",
+    "beta_binomial_empirical_bayes": "rates",
+    "build_rate_model": "rates",
+    "load_baseball": "rates",
+    "pooled_rates": "rates",
+    "population_rate": "rates",
+    "rate_priors": "rates",
+    "SERIES_TRUTH": "timeseries",
+    "SeriesData": "timeseries",
+    "SeriesSimulation": "timeseries",
+    "build_series_model": "timeseries",
+    "forecast_series": "timeseries",
+    "fourier_features": "timeseries",
+    "series_priors": "timeseries",
+    "simulate_grouped_series": "timeseries",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

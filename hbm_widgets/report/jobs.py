@@ -1,0 +1,323 @@
+"""The reports ``hbm-report`` makes: a chapter, a data file, or a batch file of both.
+
+:func:`chapter_job`, :func:`data_job` and :func:`batch_jobs` check everything that can be
+checked before a kernel starts and return :class:`ReportJob` records for
+:mod:`hbm_widgets.report.running` to execute.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.report.checks import (
+    REPORT_DIR,
+    ReportInputError,
+    _check_output,
+    _check_parameters,
+    _check_results_json,
+    _one_line,
+    _read_parameter_file,
+    _whole,
+    chapter_path,
+)
+
+__all__ = ["ReportJob", "batch_jobs", "chapter_job", "data_job"]
+
+TEMPLATE = REPORT_DIR / "templates" / "grouped-data-report.ipynb"
+
+
+@dataclass(frozen=True)
+class ReportJob:
+    """One report to make: which notebook, with which parameters, to which file.
+
+    Make it with :func:`chapter_job`, :func:`data_job` or :func:`batch_jobs`, which check
+    everything that can be checked before a kernel starts; run it with
+    :func:`~hbm_widgets.report.running.run_report`.
+    """
+
+    kind: str  # "chapter" or "data"
+    label: str  # how the job is named in messages
+    notebook: Path  # the notebook to execute
+    parameters: dict[str, Any]  # papermill parameters, results_path excepted
+    output: Path  # the HTML report
+    cwd: Path  # the kernel's working folder
+    show_code: bool = False
+    force: bool = False
+    results_json: Path | None = None  # where to keep the recorded figures, if anywhere
+
+    @property
+    def notebook_output(self) -> Path:
+        """Where the executed notebook is kept: the report's path with ``.ipynb``."""
+        return self.output.with_suffix(".ipynb")
+
+
+def chapter_job(
+    chapter: str | os.PathLike,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    output: str | os.PathLike,
+    parameter_files: Sequence[str | os.PathLike] = (),
+    show_code: bool = False,
+    force: bool = False,
+    results_json: str | os.PathLike | None = None,
+) -> ReportJob:
+    """Check a chapter report: the chapter exists, the parameters are its own and well typed.
+
+    Parameters
+    ----------
+    chapter : str or path
+        ``"01-bayes-rule"``, ``"01"`` or the path of a notebook.
+    parameters : mapping, optional
+        Values for the chapter's parameters cell; they override those from the files.
+    output : path
+        The HTML report; the executed notebook goes beside it with ``.ipynb``.
+    parameter_files : sequence of paths
+        YAML files of parameters, read in order (as papermill's ``-f``).
+    show_code, force : bool
+        Include the code in the report; replace existing output files.
+    results_json : path, optional
+        Also keep the figures the chapter recorded (``hbm.record_results``) as JSON here.
+
+    Raises
+    ------
+    ReportInputError
+    """
+    notebook = chapter_path(chapter)
+    merged: dict[str, Any] = {}
+    for path in parameter_files:
+        merged.update(_read_parameter_file(path))
+    merged.update(parameters or {})
+    checked = _check_parameters(merged, notebook, f"chapter {notebook.stem}")
+    return ReportJob(
+        kind="chapter",
+        label=f"chapter {notebook.stem}",
+        notebook=notebook,
+        parameters=checked,
+        output=_check_output(output, force=force),
+        cwd=notebook.parent,
+        show_code=show_code,
+        force=force,
+        results_json=_check_results_json(results_json, force=force),
+    )
+
+
+def data_job(
+    csv: str | os.PathLike,
+    *,
+    group: str,
+    outcome: str,
+    output: str | os.PathLike,
+    predictor: str | None = None,
+    group_predictor: str | None = None,
+    pooling: str = "partial",
+    varying: str = "intercept",
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    seed: int = 8927,
+    target_accept: float = 0.9,
+    missing: str = "error",
+    show_code: bool = False,
+    force: bool = False,
+    results_json: str | os.PathLike | None = None,
+) -> ReportJob:
+    """Check a data report: the file, its columns and the models, before any kernel starts.
+
+    The CSV is loaded with :func:`hbm_widgets.load_grouped_csv` and the three models the
+    report fits are built once (not sampled), so that a bad file or an impossible model
+    fails here with one clear message.
+
+    Raises
+    ------
+    ReportInputError, DataValidationError, SpecificationError
+    """
+    csv_path = Path(csv).expanduser()
+    # A missing file is the commonest mistake: said before PyMC is loaded (seconds).
+    if not csv_path.is_file():
+        raise ReportInputError(f"no such file: {csv_path}")
+    from hbm_widgets.core.build import build_model
+    from hbm_widgets.core.data import load_grouped_csv
+    from hbm_widgets.core.summaries import POOLING_STRATEGIES, pooling_strategy_specs
+
+    if pooling not in POOLING_STRATEGIES:
+        raise ReportInputError(
+            f"unknown pooling {pooling!r}; expected one of: {', '.join(POOLING_STRATEGIES)}"
+        )
+    draws = _whole("draws", draws, 1)
+    tune = _whole("tune", tune, 0)
+    chains = _whole("chains", chains, 1)
+    seed = _whole("seed", seed, 0)
+    if isinstance(target_accept, bool) or not isinstance(target_accept, int | float):
+        raise ReportInputError(f"target_accept must be a number, got {target_accept!r}")
+    if not 0 < target_accept < 1:
+        raise ReportInputError(f"target_accept must be between 0 and 1, got {target_accept!r}")
+    if varying in ("slope", "both") and predictor is None:
+        raise ReportInputError(
+            f"varying={varying!r} needs a predictor whose slope can vary; name one with --predictor"
+        )
+    data = load_grouped_csv(
+        csv_path,
+        group=group,
+        outcome=outcome,
+        predictor=predictor,
+        group_predictor=group_predictor,
+        missing=missing,
+    )
+    specs = pooling_strategy_specs(varying=varying, group_predictor=group_predictor is not None)
+    for spec in specs.values():
+        build_model(spec, data)
+    parameters = {
+        "RANDOM_SEED": seed,
+        "csv_path": str(csv_path.resolve()),
+        "group": group,
+        "outcome": outcome,
+        "predictor": predictor,
+        "group_predictor": group_predictor,
+        "missing": missing,
+        "pooling": pooling,
+        "varying": varying,
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "target_accept": float(target_accept),
+    }
+    # The values were checked above; the template's names are checked here, so that the
+    # two cannot drift apart unnoticed.
+    checked = _check_parameters(parameters, TEMPLATE, "the report template", check_types=False)
+    output_path = _check_output(output, force=force)
+    return ReportJob(
+        kind="data",
+        label=f"data {csv_path.name}",
+        notebook=TEMPLATE,
+        parameters=checked,
+        output=output_path,
+        cwd=output_path.parent,
+        show_code=show_code,
+        force=force,
+        results_json=_check_results_json(results_json, force=force),
+    )
+
+
+_CHAPTER_KEYS = {
+    "chapter",
+    "parameters",
+    "parameter_files",
+    "output",
+    "results_json",
+    "show_code",
+    "force",
+}
+_DATA_KEYS = {
+    "data",
+    "group",
+    "outcome",
+    "predictor",
+    "group_predictor",
+    "pooling",
+    "varying",
+    "draws",
+    "tune",
+    "chains",
+    "seed",
+    "target_accept",
+    "missing",
+    "output",
+    "results_json",
+    "show_code",
+    "force",
+}
+
+
+def batch_jobs(path: str | os.PathLike, *, force: bool = False) -> list[ReportJob]:
+    """Read and check every job of a batch file before any runs.
+
+    The YAML file holds ``jobs:``, a list (or is itself the list). Each job is either a
+    chapter (``chapter``, ``parameters``, ``output``) or a data report (``data`` for the
+    CSV file and the options of ``hbm-report data`` with underscores: ``group``,
+    ``outcome``, ``predictor``, ``group_predictor``, ``pooling``, ``varying``, ``draws``,
+    ``tune``, ``chains``, ``seed``, ``target_accept``, ``missing``, ``output``); either may
+    set ``show_code``, ``force`` and ``results_json``. Relative paths are taken from the YAML
+    file's folder.
+
+    Raises
+    ------
+    ReportInputError
+        Naming the job (``job 2``) and what is wrong with it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ReportInputError(f"batch file {path} does not exist")
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ReportInputError(f"batch file {path} is not valid YAML: {exc}") from None
+    if isinstance(loaded, dict) and set(loaded) == {"jobs"}:
+        loaded = loaded["jobs"]
+    if not isinstance(loaded, list) or not loaded:
+        raise ReportInputError(f"batch file {path} must hold a non-empty list 'jobs:' of reports")
+    base = path.resolve().parent
+
+    def local(value) -> Path:
+        candidate = Path(str(value)).expanduser()
+        return candidate if candidate.is_absolute() else base / candidate
+
+    jobs: list[ReportJob] = []
+    for number, entry in enumerate(loaded, start=1):
+        where = f"job {number} of {path.name}"
+        try:
+            if not isinstance(entry, dict):
+                raise ReportInputError(f"must be a mapping, got {entry!r}")
+            if "output" not in entry:
+                raise ReportInputError("has no 'output'")
+            if ("chapter" in entry) == ("data" in entry):
+                raise ReportInputError("must name either a 'chapter' or a 'data' file")
+            allowed = _CHAPTER_KEYS if "chapter" in entry else _DATA_KEYS
+            unknown = sorted(set(entry) - allowed)
+            if unknown:
+                expected = ", ".join(sorted(allowed))
+                raise ReportInputError(
+                    f"has unknown key {unknown[0]!r}; expected some of: {expected}"
+                )
+            options = {
+                "output": local(entry["output"]),
+                "results_json": local(entry["results_json"]) if "results_json" in entry else None,
+                "show_code": bool(entry.get("show_code", False)),
+                "force": bool(entry.get("force", False)) or force,
+            }
+            if "chapter" in entry:
+                parameters = entry.get("parameters") or {}
+                if not isinstance(parameters, dict):
+                    raise ReportInputError("'parameters' must be a mapping of names to values")
+                files = entry.get("parameter_files") or []
+                if isinstance(files, str):
+                    files = [files]
+                chapter = str(entry["chapter"])
+                if chapter.endswith(".ipynb"):
+                    chapter = str(local(chapter))
+                job = chapter_job(
+                    chapter,
+                    {str(k): v for k, v in parameters.items()},
+                    parameter_files=[local(f) for f in files],
+                    **options,
+                )
+            else:
+                settings = {k: v for k, v in entry.items() if k in _DATA_KEYS - {"data"}}
+                settings.update(options)
+                job = data_job(local(entry["data"]), **settings)
+        except WorkbookInputError as exc:
+            raise ReportInputError(f"{where}: {_one_line(exc)}") from None
+        jobs.append(job)
+    outputs = [job.output for job in jobs]
+    for i, out in enumerate(outputs):
+        if out in outputs[:i]:
+            raise ReportInputError(
+                f"jobs {outputs.index(out) + 1} and {i + 1} of {path.name} both write {out}"
+            )
+    return jobs

@@ -1,0 +1,142 @@
+"""An executed notebook as one self-contained HTML page that opens offline.
+
+Code and the sampler's messages are hidden unless asked for, explorers (ipywidgets) become a
+snapshot of what they showed, and every script and external stylesheet is removed.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+from collections.abc import Iterable, Mapping
+
+__all__ = ["notebook_to_html"]
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def _widget_snapshot(state: Mapping, model_id: str, seen: set[str]) -> list:
+    """The outputs and HTML an ipywidget showed, gathered from the stored widget state."""
+    import nbformat
+
+    model_id = model_id.removeprefix("IPY_MODEL_")
+    if model_id in seen or model_id not in state:
+        return []
+    seen.add(model_id)
+    model = state[model_id]
+    values = model.get("state", {})
+    name = model.get("model_name", "")
+    if name == "OutputModel":
+        outputs = []
+        for output in values.get("outputs", []):
+            output = dict(output)
+            if output.get("output_type") in ("display_data", "execute_result"):
+                output = {
+                    "output_type": "display_data",
+                    "data": output.get("data", {}),
+                    "metadata": output.get("metadata", {}),
+                }
+            outputs.append(nbformat.from_dict(output))
+        return outputs
+    if name in ("HTMLModel", "HTMLMathModel") and values.get("value"):
+        return [
+            nbformat.v4.new_output(
+                "display_data", data={"text/html": f"<div>{values['value']}</div>"}
+            )
+        ]
+    found = []
+    for child in values.get("children", []):
+        found += _widget_snapshot(state, str(child), seen)
+    return found
+
+
+_WIDGET_NOTE = (
+    '<p class="hbm-widget-note" style="color:#555"><em>An interactive explorer stands here '
+    "in the notebook. This is how it looked when the report was made; open the executed "
+    "notebook in JupyterLab to move its controls.</em></p>"
+)
+
+
+def _static_outputs(notebook, *, show_code: bool) -> None:
+    import nbformat
+
+    state = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        outputs = []
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET_VIEW in data:
+                outputs.append(
+                    nbformat.v4.new_output("display_data", data={"text/html": _WIDGET_NOTE})
+                )
+                outputs += _widget_snapshot(
+                    state, str(data[WIDGET_VIEW].get("model_id", "")), set()
+                )
+            elif output.get("output_type") == "stream" and output.get("name") == "stderr":
+                if show_code:
+                    outputs.append(output)
+            else:
+                outputs.append(output)
+        cell.outputs = outputs
+    notebook.metadata.pop("widgets", None)
+
+
+_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script\s*>", re.S | re.I)
+_LINK = re.compile(r"<link\b[^>]*>", re.I)
+_EXTERNAL = re.compile(r"""(?:href|src)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
+
+
+def _strip_external(page: str) -> str:
+    """Remove every script (the report runs no JavaScript) and every external stylesheet."""
+    page = _SCRIPT.sub("", page)
+    return _LINK.sub(lambda m: "" if _EXTERNAL.search(m.group(0)) else m.group(0), page)
+
+
+def notebook_to_html(
+    notebook,
+    *,
+    show_code: bool = False,
+    warnings: Iterable[str] = (),
+    header: str = "",
+    title: str = "Report",
+) -> str:
+    """An executed notebook as one self-contained HTML page that needs no network.
+
+    Code cells are hidden unless ``show_code``, and so are the sampler's messages on
+    stderr; explorers (ipywidgets) become a static snapshot of what they showed; every
+    ``<script>`` and external ``<link>`` is removed (nbconvert's template would fetch
+    require.js and MathJax from a CDN), so LaTeX stays as written. ``warnings`` go into a
+    box at the top, under ``header``.
+    """
+    from nbconvert import HTMLExporter
+
+    notebook = copy.deepcopy(notebook)
+    _static_outputs(notebook, show_code=show_code)
+    quiet = logging.getLogger(f"{__name__}.nbconvert")
+    quiet.setLevel(logging.ERROR)  # nbconvert's notes (missing alt text) are not the reader's
+    exporter = HTMLExporter(
+        log=quiet,
+        template_name="lab",
+        exclude_input=not show_code,
+        exclude_input_prompt=not show_code,
+        exclude_output_prompt=True,
+    )
+    page, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
+    page = _strip_external(page)
+    # Imported here: the core's summaries load PyMC, which a bad argument must not wait for.
+    from hbm_widgets.core.summaries import warning_box_html
+
+    top = header + warning_box_html(
+        list(warnings), title="Some fits did not converge: read their numbers with care"
+    )
+    if top:
+        match = re.search(r"<main\b[^>]*>", page) or re.search(r"<body\b[^>]*>", page)
+        if match:
+            page = page[: match.end()] + top + page[match.end() :]
+        else:
+            page = top + page
+    return page

@@ -1,0 +1,312 @@
+"""Running checked report jobs: papermill in a fresh kernel, then the HTML, then the files.
+
+Both files are written under temporary names in the output folder and renamed at the end,
+so a failed run leaves nothing under the requested names. A batch runs its jobs in worker
+processes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import html
+import json
+import logging
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hbm_widgets.charts.rendering import RENDERER_ENV
+from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.report.checks import (
+    PROG,
+    RESULTS_PARAMETER,
+    ReportInputError,
+    _check_output,
+    _one_line,
+    _whole,
+)
+from hbm_widgets.report.jobs import ReportJob
+from hbm_widgets.report.page import notebook_to_html
+
+__all__ = ["ReportResult", "ReportRunError", "run_batch", "run_report"]
+
+_log = logging.getLogger(__name__)
+
+# Errors a notebook raises for a bad setting: they end the command as bad input (status 2).
+_INPUT_ERRORS = {"WorkbookInputError", "DataValidationError", "SpecificationError"}
+
+
+class ReportRunError(RuntimeError):
+    """The notebook failed while running; nothing was written."""
+
+    def __init__(self, message: str, *, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """What a finished report run wrote, how long it took, and what its fits recorded."""
+
+    job: ReportJob
+    seconds: float
+    max_rhat: float | None
+    divergences: int | None
+    problems: tuple[str, ...] = field(default=())
+    results: dict = field(default_factory=dict)  # what the notebook recorded
+
+    def summary_line(self) -> str:
+        rhat = "n/a" if self.max_rhat is None else f"{self.max_rhat:.3f}"
+        divergences = "n/a" if self.divergences is None else str(self.divergences)
+        return (
+            f"{self.job.output} (notebook {self.job.notebook_output.name}): "
+            f"{self.seconds:.1f} s wall time; max R-hat {rhat}; divergences {divergences}"
+        )
+
+
+def _temp_path(folder: Path, stem: str, suffix: str) -> Path:
+    """A new empty file beside the final one, readable as any file the user makes would be."""
+    handle, name = tempfile.mkstemp(dir=folder, prefix=f".{stem}.", suffix=f".partial{suffix}")
+    os.close(handle)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(name, 0o666 & ~umask)  # mkstemp makes it private (0600)
+    return Path(name)
+
+
+def _recorded_fits(results, path: tuple[str, ...] = ()) -> list[tuple[str, Any, Any]]:
+    """Every ``{max_rhat, divergences}`` record in a results file, with where it was found."""
+    found = []
+    if isinstance(results, dict):
+        if "max_rhat" in results and "divergences" in results:
+            found.append((".".join(path) or "fit", results["max_rhat"], results["divergences"]))
+        else:
+            for key, value in results.items():
+                found += _recorded_fits(value, (*path, str(key)))
+    elif isinstance(results, list):
+        for index, value in enumerate(results):
+            found += _recorded_fits(value, (*path, str(index)))
+    return found
+
+
+def _convergence_summary(results: dict) -> tuple[float | None, int | None, tuple[str, ...]]:
+    fits = _recorded_fits(results)
+    if not fits:
+        return None, None, ()
+    rhats = [float(r) for _, r, _ in fits if isinstance(r, int | float)]
+    divergences = [int(d) for _, _, d in fits if isinstance(d, int | float)]
+    problems = []
+    for where, rhat, diverging in fits:
+        # "convergence.partial pooling" reads better as "partial pooling".
+        where = where.removeprefix("convergence.")
+        if isinstance(rhat, int | float) and rhat >= 1.01:
+            problems.append(f"{where}: max R-hat is {rhat:.3f} (should be below 1.01)")
+        if isinstance(diverging, int | float) and diverging > 0:
+            problems.append(f"{where}: {int(diverging)} divergent transitions (should be 0)")
+    return (
+        max(rhats) if rhats else None,
+        sum(divergences) if divergences else None,
+        tuple(problems),
+    )
+
+
+def _header_html(job: ReportJob) -> str:
+    shown = {k: v for k, v in job.parameters.items() if k != "csv_path"}
+    if job.kind == "data":
+        source = f"data file <code>{html.escape(Path(job.parameters['csv_path']).name)}</code>"
+        settings = ", ".join(
+            f"{k} = {html.escape(repr(v))}" for k, v in shown.items() if v is not None
+        )
+    else:
+        source = f"chapter <code>{html.escape(job.notebook.stem)}</code>"
+        settings = (
+            ", ".join(f"{k} = {html.escape(repr(v))}" for k, v in shown.items())
+            + " (every other setting at its default)"
+            if shown
+            else "its default settings"
+        )
+    today = datetime.date.today().isoformat()
+    return (
+        '<div class="hbm-report-header" style="color:#444;font-size:90%;border-bottom:1px solid '
+        '#ccc;padding:0.4em 0;margin-bottom:1em">'
+        f"Report made by <code>{PROG}</code> on {today} from the {source}, with {settings}. "
+        f"The executed notebook is <code>{html.escape(job.notebook_output.name)}</code>."
+        "</div>"
+    )
+
+
+# A kernel that dies while it starts ran none of the notebook. The usual cause is a port
+# race: jupyter_client picks free ports and the kernel binds them a moment later, so two
+# kernels started at once (a batch with -j 2) can pick the same one.
+_KERNEL_START_FAILED = "Kernel died before replying to kernel_info"
+
+
+def _execute_retrying_start(execute, *args, **kwargs):
+    """``execute(*args, **kwargs)``, tried once more if its kernel died while starting."""
+    try:
+        return execute(*args, **kwargs)
+    except RuntimeError as exc:
+        if _KERNEL_START_FAILED not in str(exc):
+            raise
+        _log.info("the kernel died while starting (%s): starting another", exc)
+        return execute(*args, **kwargs)
+
+
+def run_report(job: ReportJob, *, progress_bar: bool = True) -> ReportResult:
+    """Execute a checked job and write its report and executed notebook.
+
+    The notebook runs in a fresh kernel with ``HBM_CHART_RENDERER=svg`` and a temporary
+    ``results_path``, whose recorded ``max_rhat``/``divergences`` give the summary and, when
+    a fit has R-hat of 1.01 or more or any divergence, a warning box at the top of the
+    report. Both files are written under temporary names and renamed at the end.
+
+    Raises
+    ------
+    ReportInputError
+        The output appeared meanwhile, or the notebook refused a setting.
+    ReportRunError
+        The notebook failed.
+    """
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from hbm_widgets.report.kernel import PollingKernelManager
+
+    start = time.perf_counter()
+    output = _check_output(job.output, force=job.force)
+    folder = output.parent
+    temporary: list[Path] = []
+    results_dir = Path(tempfile.mkdtemp(prefix="hbm-report-"))
+    results_file = results_dir / "results.json"
+    renderer_before = os.environ.get(RENDERER_ENV)
+    papermill_logger = logging.getLogger("papermill")
+    level_before = papermill_logger.level
+    try:
+        executed = _temp_path(folder, output.stem, ".ipynb")
+        temporary.append(executed)
+        report = _temp_path(folder, output.stem, ".html")
+        temporary.append(report)
+        os.environ[RENDERER_ENV] = "svg"
+        papermill_logger.setLevel(logging.ERROR)
+        try:
+            _execute_retrying_start(
+                papermill.execute_notebook,
+                str(job.notebook),
+                str(executed),
+                parameters={**job.parameters, RESULTS_PARAMETER: str(results_file)},
+                kernel_name="python3",
+                # The kernel runs this interpreter, whatever jupyter finds first on PATH.
+                language="python",
+                cwd=str(job.cwd),
+                progress_bar=progress_bar,
+                # Keep the kernel's own start-up notices off the terminal.
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                # jupyter_client's manager, but never waiting on a missed wake-up for ever.
+                kernel_manager_class=PollingKernelManager,
+            )
+        except PapermillExecutionError as exc:
+            code = 2 if exc.ename in _INPUT_ERRORS else 1
+            raise ReportRunError(
+                f"{job.label}: the notebook stopped in cell {exc.exec_count} with "
+                f"{exc.ename}: {_one_line(exc.evalue)}; no report was written",
+                exit_code=code,
+            ) from None
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise ReportRunError(
+                f"{job.label}: the notebook could not be run ({type(exc).__name__}: "
+                f"{_one_line(exc)}); no report was written"
+            ) from None
+        results = json.loads(results_file.read_text()) if results_file.exists() else {}
+        max_rhat, divergences, problems = _convergence_summary(results)
+        try:
+            page = notebook_to_html(
+                nbformat.read(executed, as_version=4),
+                show_code=job.show_code,
+                warnings=problems,
+                header=_header_html(job),
+                title=f"{job.label} · report",
+            )
+        except Exception as exc:  # nbconvert's errors have no common base class
+            raise ReportRunError(
+                f"{job.label}: the executed notebook could not be turned into HTML "
+                f"({type(exc).__name__}: {_one_line(exc)}); no report was written"
+            ) from None
+        report.write_text(page, encoding="utf-8")
+        if job.results_json is not None:
+            kept = _temp_path(job.results_json.parent, job.results_json.stem, ".json")
+            temporary.append(kept)
+            kept.write_text(json.dumps(results, indent=2, sort_keys=True), encoding="utf-8")
+        for target in (output, job.notebook_output):
+            if target.exists() and not job.force:
+                raise ReportInputError(
+                    f"{target} appeared while the report ran; pass --force to replace it"
+                )
+        os.replace(executed, job.notebook_output)
+        os.replace(report, output)
+        if job.results_json is not None:
+            os.replace(kept, job.results_json)
+    finally:
+        if renderer_before is None:
+            os.environ.pop(RENDERER_ENV, None)
+        else:
+            os.environ[RENDERER_ENV] = renderer_before
+        papermill_logger.setLevel(level_before)
+        for path in temporary:
+            path.unlink(missing_ok=True)
+        shutil.rmtree(results_dir, ignore_errors=True)
+    return ReportResult(
+        job=job,
+        seconds=time.perf_counter() - start,
+        max_rhat=max_rhat,
+        divergences=divergences,
+        problems=problems,
+        results=results,
+    )
+
+
+def _batch_worker(job: ReportJob) -> tuple[ReportResult | None, str, int]:
+    try:
+        return run_report(job, progress_bar=False), "", 0
+    except WorkbookInputError as exc:
+        return None, _one_line(exc), 2
+    except ReportRunError as exc:
+        return None, _one_line(exc), exc.exit_code
+
+
+def run_batch(jobs: Sequence[ReportJob], *, workers: int = 2, stream=None) -> int:
+    """Run checked jobs in parallel processes, printing one summary line per job.
+
+    Returns the exit status: 0 when every report was written, else the worst job's status.
+    """
+    stream = sys.stdout if stream is None else stream
+    workers = _whole("workers", workers, 1)
+    status = 0
+    total = len(jobs)
+    # Workers are forked from a fresh server process that imported this module once (not
+    # from this process, whose threads and state a fork would copy; nor spawned, which would
+    # import the package again in every worker).
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=context) as pool:
+        futures = {pool.submit(_batch_worker, job): (i, job) for i, job in enumerate(jobs, 1)}
+        for future in as_completed(futures):
+            number, job = futures[future]
+            try:
+                result, message, code = future.result()
+            except Exception as exc:  # a worker that died (BrokenProcessPool and the like)
+                result, message, code = None, f"the worker failed: {_one_line(exc)}", 1
+            if result is not None:
+                print(f"[job {number}/{total}] {result.summary_line()}", file=stream, flush=True)
+            else:
+                print(f"[job {number}/{total}] FAILED {job.output}: {message}", file=stream)
+                status = max(status, code)
+    return status
