@@ -26,12 +26,20 @@ def pyproject_requirements() -> set[tuple[str, str]]:
     return found
 
 
+# conda-forge's names for PyPI packages, and conda packages that are programs, not Python.
+CONDA_NAMES = {"python-graphviz": "graphviz"}
+CONDA_PROGRAMS = {"graphviz"}
+
+
 def environment_requirements() -> set[tuple[str, str]]:
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     found = set()
     for dep in env["dependencies"]:
-        if isinstance(dep, str) and not re.match(r"^(python|pip)\b(?!-)", dep):
-            found.add(_normalise(dep))
+        if not isinstance(dep, str) or dep in CONDA_PROGRAMS:
+            continue
+        if not re.match(r"^(python|pip)\b(?!-)", dep):
+            name, specifier = _normalise(dep)
+            found.add((CONDA_NAMES.get(name, name), specifier))
     return found
 
 

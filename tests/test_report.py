@@ -261,6 +261,51 @@ def test_failed_fit_still_renders_with_a_warning_box(tmp_path, capsys):
     assert "told to fail" in page, "--show-code keeps the code"
 
 
+def lesson_notebook(path: Path) -> Path:
+    """A notebook like a chapter: it makes two fits and records nothing itself."""
+    parameters = nbformat.v4.new_code_cell("offset = 0.0")
+    parameters.metadata["tags"] = ["parameters"]
+    fits = nbformat.v4.new_code_cell(
+        "import arviz as az\nimport numpy as np\n\n"
+        "rng = np.random.default_rng(1)\n"
+        "def fake_fit(shift, diverging):\n"
+        "    draws = rng.normal(size=(4, 1000)) + shift * np.arange(4)[:, None]\n"
+        "    stats = {'diverging': np.arange(4000).reshape(4, 1000) < diverging}\n"
+        "    return az.from_dict({'posterior': {'mu': draws}, 'sample_stats': stats})\n"
+        "good_idata = fake_fit(0.0, 0)\n"
+        "fits = {'stuck': fake_fit(offset, 2)}"
+    )
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("# Two fits"), parameters, fits]
+    )
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "language": "python",
+        "display_name": "Python 3",
+    }
+    nbformat.write(notebook, path)
+    return path
+
+
+@pytest.mark.notebook
+def test_a_chapter_that_records_nothing_is_summarised_from_its_fits(tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    notebook = lesson_notebook(tmp_path / "in" / "lesson.ipynb")
+    out = tmp_path / "lesson.html"
+    assert main([str(notebook), "-p", "offset", "3", "-o", str(out), "--no-progress"]) == 0
+    summary = capsys.readouterr().out
+    assert re.search(r"max R-hat (\d\.\d{3}); divergences 2", summary)
+    assert float(re.search(r"max R-hat (\d\.\d{3})", summary).group(1)) > 1.5
+    page = out.read_text()
+    assert "fits[stuck]: 2 divergent transitions" in page
+    assert "good_idata" not in page, "the well-behaved fit raises no warning"
+    executed = nbformat.read(tmp_path / "lesson.ipynb", as_version=4)
+    sources = [cell.source for cell in executed.cells]
+    assert not any("record_fits" in source for source in sources), "the recording cell is gone"
+    assert sources[-1].endswith("fits = {'stuck': fake_fit(offset, 2)}")
+    assert "record_fits" not in page
+
+
 @pytest.mark.notebook
 def test_a_failing_notebook_leaves_nothing_behind(tmp_path, capsys):
     notebook = stand_in_notebook(tmp_path / "stand-in.ipynb")

@@ -1,7 +1,9 @@
 """Checks for the chapters' exercises: right, close, or wrong with a hint.
 
 Each chapter has a module ``chNN.py`` that registers its checks with :func:`exercise`.
-A check never prints the answer; it compares and says how far off the attempt is.
+A check never prints the answer; it compares and says how far off the attempt is. A number
+is checked with :func:`close_to`; a model the learner wrote, or its fit, with
+:func:`fit_feedback` against a :class:`ReferenceFit` of the model asked for.
 """
 
 from __future__ import annotations
@@ -15,7 +17,17 @@ from typing import Literal
 
 from hbm_widgets.core.errors import WorkbookInputError
 
-__all__ = ["Feedback", "check_exercise", "close_to", "exercise"]
+__all__ = ["Feedback", "ReferenceFit", "check_exercise", "close_to", "exercise", "fit_feedback"]
+
+# Checks of a learner's own model (``fits.py``), loaded with PyMC only when first used.
+_FROM_FITS = ("ReferenceFit", "fit_feedback")
+
+
+def __getattr__(name: str):
+    if name in _FROM_FITS:
+        return getattr(importlib.import_module("hbm_widgets.exercises.fits"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 Verdict = Literal["right", "close", "wrong"]
 _REGISTRY: dict[tuple[str, int], Callable[[object], Feedback]] = {}

@@ -30,6 +30,7 @@ from hbm_widgets.report.checks import (
     RESULTS_PARAMETER,
     ReportInputError,
     _check_output,
+    _declared_parameters,
     _one_line,
     _whole,
 )
@@ -149,6 +150,45 @@ def _header_html(job: ReportJob) -> str:
 _KERNEL_START_FAILED = "Kernel died before replying to kernel_info"
 
 
+# The cell added at the end of a notebook that records nothing itself (the chapters): it
+# records every fit's convergence for the summary, and is taken out again afterwards.
+READ_BACK_TAG = "hbm-read-back"
+
+
+def _notebook_to_run(job: ReportJob, results_file: Path) -> tuple[Path, dict]:
+    """The notebook to execute and its parameters.
+
+    A notebook with a ``results_path`` parameter (the grouped-data report) records its own
+    figures there. Any other gets a copy, next to ``results_file``, with a last cell that
+    records the convergence of every fit it made.
+    """
+    import nbformat
+
+    if RESULTS_PARAMETER in _declared_parameters(job.notebook):
+        return job.notebook, {**job.parameters, RESULTS_PARAMETER: str(results_file)}
+    notebook = nbformat.read(job.notebook, as_version=4)
+    source = (
+        "from hbm_widgets.core.results import record_fits\n"
+        f"record_fits({str(results_file)!r}, globals())"
+    )
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": [READ_BACK_TAG]})
+    notebook.cells.append(cell)
+    copy = results_file.parent / Path(job.notebook).name
+    nbformat.write(notebook, copy)
+    return copy, dict(job.parameters)
+
+
+def _without_read_back(path: Path) -> None:
+    """Take the recording cell out of an executed notebook, so the report never shows it."""
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    kept = [c for c in notebook.cells if READ_BACK_TAG not in c.metadata.get("tags", [])]
+    if len(kept) != len(notebook.cells):
+        notebook.cells = kept
+        nbformat.write(notebook, path)
+
+
 def _execute_retrying_start(execute, *args, **kwargs):
     """``execute(*args, **kwargs)``, tried once more if its kernel died while starting."""
     try:
@@ -163,8 +203,9 @@ def _execute_retrying_start(execute, *args, **kwargs):
 def run_report(job: ReportJob, *, progress_bar: bool = True) -> ReportResult:
     """Execute a checked job and write its report and executed notebook.
 
-    The notebook runs in a fresh kernel with ``HBM_CHART_RENDERER=svg`` and a temporary
-    ``results_path``, whose recorded ``max_rhat``/``divergences`` give the summary and, when
+    The notebook runs in a fresh kernel with ``HBM_CHART_RENDERER=svg``. The recorded
+    ``max_rhat``/``divergences`` of its fits (written to a temporary ``results_path`` by a
+    notebook that takes one, or by a last cell added for the run) give the summary and, when
     a fit has R-hat of 1.01 or more or any divergence, a warning box at the top of the
     report. Both files are written under temporary names and renamed at the end.
 
@@ -197,12 +238,13 @@ def run_report(job: ReportJob, *, progress_bar: bool = True) -> ReportResult:
         temporary.append(report)
         os.environ[RENDERER_ENV] = "svg"
         papermill_logger.setLevel(logging.ERROR)
+        to_run, parameters = _notebook_to_run(job, results_file)
         try:
             _execute_retrying_start(
                 papermill.execute_notebook,
-                str(job.notebook),
+                str(to_run),
                 str(executed),
-                parameters={**job.parameters, RESULTS_PARAMETER: str(results_file)},
+                parameters=parameters,
                 kernel_name="python3",
                 # The kernel runs this interpreter, whatever jupyter finds first on PATH.
                 language="python",
@@ -225,6 +267,7 @@ def run_report(job: ReportJob, *, progress_bar: bool = True) -> ReportResult:
                 f"{job.label}: the notebook could not be run ({type(exc).__name__}: "
                 f"{_one_line(exc)}); no report was written"
             ) from None
+        _without_read_back(executed)
         results = json.loads(results_file.read_text()) if results_file.exists() else {}
         max_rhat, divergences, problems = _convergence_summary(results)
         try:

@@ -1,9 +1,12 @@
-"""Run a chapter with papermill in a temporary folder and read back what it recorded.
+"""Run a chapter with papermill in a temporary folder and read back its figures.
 
-Each chapter takes a ``results_path`` parameter and writes its key figures there with
-``hbm.record_results``; the chapter's test module runs it once (module-scoped fixture) with
-small, fast parameters and asserts on those figures. The repository's notebooks are never
-written to.
+A chapter's test module runs it once (module-scoped fixture) with small, fast parameters and
+asserts on its figures. It says which figures with ``read_back``: code run in the chapter's
+namespace after its last cell, calling ``record(name=value, ...)``; the chapter itself
+records nothing. The cell is added to a copy in the temporary folder, together with a
+``record_fits`` call that records every fit's R-hat and divergences under ``convergence``.
+The repository's notebooks are never written to. (A chapter not yet moved to ``read_back``
+still takes a ``results_path`` parameter and records its figures there itself.)
 
 Chapters run one after another in one kernel per test process (``shared_kernel``), its
 namespace cleared before each: starting a kernel and importing PyMC, ArviZ and Altair takes
@@ -15,10 +18,12 @@ from __future__ import annotations
 import json
 import os
 import sys
+import textwrap
 from contextlib import contextmanager
 from pathlib import Path
 
 import nbclient.output_widget
+import nbformat
 import papermill as pm
 import pytest
 from jupyter_core.utils import run_sync
@@ -38,9 +43,27 @@ def chapter_path(slug: str) -> Path:
     return path
 
 
-def run_chapter(slug: str, workdir: Path, *, km=None, **parameters) -> dict:
+def run_chapter(slug: str, workdir: Path, *, km=None, read_back=None, **parameters) -> dict:
     """Execute chapter ``slug`` in ``workdir`` with ``parameters``; return its results."""
-    return run_notebook(chapter_path(slug), workdir, km=km, **parameters)
+    return run_notebook(chapter_path(slug), workdir, km=km, read_back=read_back, **parameters)
+
+
+READ_BACK_TAG = "read-back"
+
+
+def with_read_back(path: Path, workdir: Path, read_back: str, results: Path) -> Path:
+    """A copy of the notebook in ``workdir`` with a last cell that records its figures."""
+    notebook = nbformat.read(path, as_version=4)
+    source = (
+        "from functools import partial\n"
+        "from hbm_widgets.core.results import record_fits, record_results\n"
+        f"record = partial(record_results, {str(results)!r})\n"
+        f"record_fits({str(results)!r}, globals())\n" + textwrap.dedent(read_back).strip()
+    )
+    notebook.cells.append(new_code_cell(source, metadata={"tags": [READ_BACK_TAG]}))
+    copy = workdir / f"to-run-{Path(path).name}"
+    nbformat.write(notebook, copy)
+    return copy
 
 
 @contextmanager
@@ -62,18 +85,23 @@ def clear(km) -> None:
     NotebookClient(new_notebook(cells=[new_code_cell("%reset -f")]), km=km).execute()
 
 
-def run_notebook(path: Path, workdir: Path, *, km=None, **parameters) -> dict:
+def run_notebook(path: Path, workdir: Path, *, km=None, read_back=None, **parameters) -> dict:
     """Execute the notebook at ``path`` (a chapter or a solutions notebook) in ``workdir``.
 
-    It must take a ``results_path`` parameter; what it records there is returned. ``km``, a
-    started :class:`PollingKernelManager`, runs it in that kernel (cleared first) instead of
-    a new one.
+    ``read_back`` is code that records the figures to return with ``record(...)`` (see the
+    module's docstring); without it the notebook must take a ``results_path`` parameter and
+    record them there itself. ``km``, a started :class:`PollingKernelManager`, runs it in
+    that kernel (cleared first) instead of a new one.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     if km is not None:
         clear(km)
     results = workdir / "results.json"
     output = workdir / Path(path).name
+    if read_back is None:
+        parameters = {**parameters, "results_path": str(results)}
+    else:
+        path = with_read_back(path, workdir, read_back, results)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HBM_CHART_RENDERER", "svg")
         # nbclient echoes Output-widget state back to the kernel on the channel it is
@@ -83,7 +111,7 @@ def run_notebook(path: Path, workdir: Path, *, km=None, **parameters) -> dict:
         pm.execute_notebook(
             str(path),
             str(output),
-            parameters={**parameters, "results_path": str(results)},
+            parameters=parameters,
             cwd=str(workdir),
             kernel_name="python3",
             progress_bar=False,
