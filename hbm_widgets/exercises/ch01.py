@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 from hbm_widgets.core.conjugate import conjugate_normal_posterior
@@ -45,4 +46,49 @@ def sample_size_for_weight(answer) -> Feedback:
     return Feedback(
         "wrong" if value - target > 3 else "close",
         "that is enough, but a smaller n already reaches 0.95: find the smallest one.",
+    )
+
+
+# Exercise 3: the second class, where 27 of 40 students improved, with a Beta(2, 2) prior on
+# the share who improve.
+SECOND_CLASS_STUDENTS = 40
+SECOND_CLASS_IMPROVED = 27
+SHARE_PRIOR = (2.0, 2.0)
+
+
+def second_class_model():
+    """The model exercise 3 asks for: a Beta(2, 2) share and a binomial count."""
+    import pymc as pm
+
+    with pm.Model() as model:
+        theta = pm.Beta("theta", alpha=SHARE_PRIOR[0], beta=SHARE_PRIOR[1])
+        pm.Binomial("improved", n=SECOND_CLASS_STUDENTS, p=theta, observed=SECOND_CLASS_IMPROVED)
+    return model
+
+
+@functools.cache
+def second_class_reference():
+    """The reference fit of exercise 3, made once: 4 chains of 1000 draws, a fixed seed."""
+    from hbm_widgets.core.sampling import sample
+    from hbm_widgets.exercises.fits import ReferenceFit
+
+    model = second_class_model()
+    return ReferenceFit(model, sample(model, draws=1000, chains=4, random_seed=101))
+
+
+@exercise("01", 3)
+def second_class_share(answer) -> Feedback:
+    """The learner's Beta-Binomial model of the second class (27 of 40 improved), or its fit."""
+    from hbm_widgets.exercises.fits import fit_feedback
+
+    return fit_feedback(
+        answer,
+        second_class_reference(),
+        compare=["theta"],
+        hint=(
+            "the share theta has a Beta(2, 2) prior, and the number who improved is binomial: "
+            "40 students (the trials), each improving with probability theta, 27 of them did "
+            "(the observed count)."
+        ),
+        hints={"theta": "name the share of students who improve theta."},
     )
