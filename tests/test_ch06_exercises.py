@@ -14,7 +14,7 @@ import pytest
 import hbm_widgets as hbm
 from hbm_widgets.exercises import ch06
 
-pytestmark = pytest.mark.notebook  # the reference fit samples
+pytestmark = pytest.mark.slow  # the reference fit and the wrong models sample
 
 
 @pytest.fixture(scope="module")
