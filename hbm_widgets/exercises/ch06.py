@@ -66,3 +66,110 @@ def spread_of_girls_school_means(answer) -> Feedback:
             "covariance term makes the sum smaller, not larger.",
         )
     return feedback
+
+
+# The coursework parameters a fit of exercise 3 must have, under the chapter's names.
+CORRELATED_MODEL_VARIABLES = ("mu_alpha", "mu_beta", "sigma_alpha", "sigma_beta", "rho", "sigma")
+_CORRELATED_HINTS = {
+    "rho": "intercepts and gender gaps vary together: their correlation is part of the model "
+    "(the LKJ Cholesky factor gives it).",
+    "sigma_beta": "the gender gap varies by school too, with its own spread.",
+    "mu_beta": "the gender gap has a population mean, as the intercept has.",
+}
+
+
+def correlated_model(data: GroupedData | None = None):
+    """The complete-case model of chapter 06 with ``pm.LKJCholeskyCov``, non-centred.
+
+    The same model as ``build_model`` gives for the chapter's spec (``LKJCorr`` and separate
+    scales, centred), written as the chapter writes the joint model of both scores.
+    """
+    import pymc as pm
+
+    from hbm_widgets.lessons.gcse import score_priors
+
+    if data is None:
+        data = GroupedData.from_frame(
+            load_gcse(), group="school", outcome="course", predictor="female", missing="drop"
+        )
+    priors = {name: prior.kwargs for name, prior in score_priors((0, 100)).items()}
+    coords = {
+        "school": data.group_names.tolist(),
+        "effect": ["intercept", "female"],
+        "obs_id": range(data.n_obs),
+    }
+    with pm.Model(coords=coords) as model:
+        school_idx = pm.Data("school_idx", data.group_idx, dims="obs_id")
+        female = pm.Data("female", data.predictor, dims="obs_id")
+        mu = pm.Normal(
+            "mu",
+            mu=[priors["mu_alpha"]["mu"], priors["mu_beta"]["mu"]],
+            sigma=[priors["mu_alpha"]["sigma"], priors["mu_beta"]["sigma"]],
+            dims="effect",
+        )
+        chol, corr, sds = pm.LKJCholeskyCov(
+            "school_chol",
+            n=2,
+            eta=priors["rho"]["eta"],
+            sd_dist=pm.HalfNormal.dist(
+                sigma=[priors["sigma_alpha"]["sigma"], priors["sigma_beta"]["sigma"]], shape=2
+            ),
+            compute_corr=True,
+        )
+        z = pm.Normal("z", 0, 1, dims=("school", "effect"))
+        school_effects = mu + z @ chol.T
+        alpha = pm.Deterministic("alpha", school_effects[:, 0], dims="school")
+        beta = pm.Deterministic("beta", school_effects[:, 1], dims="school")
+        pm.Deterministic("mu_alpha", mu[0])
+        pm.Deterministic("mu_beta", mu[1])
+        pm.Deterministic("sigma_alpha", sds[0])
+        pm.Deterministic("sigma_beta", sds[1])
+        pm.Deterministic("rho", corr[0, 1])
+        sigma = pm.HalfNormal("sigma", sigma=priors["sigma"]["sigma"])
+        pm.Normal(
+            "course",
+            mu=alpha[school_idx] + beta[school_idx] * female,
+            sigma=sigma,
+            observed=data.outcome,
+            dims="obs_id",
+        )
+    return model
+
+
+@cache
+def _correlated_reference():
+    """The model of exercise 3 and a long fit of it (4 chains of 1000 draws, fixed seed)."""
+    import xarray as xr
+
+    from hbm_widgets.core.sampling import sample
+    from hbm_widgets.exercises.fits import ReferenceFit
+
+    model = correlated_model()
+    fit = sample(model, random_seed=60603, draws=1000, tune=1000, chains=4, target_accept=0.9)
+    # Only the named coursework parameters are asked for: the learner's own names for the
+    # Cholesky factor or the offsets are theirs to choose.
+    kept = xr.DataTree.from_dict(
+        {
+            "posterior": fit.posterior.to_dataset()[list(CORRELATED_MODEL_VARIABLES)],
+            "sample_stats": fit["sample_stats"].to_dataset(),
+        }
+    )
+    return ReferenceFit(model, kept)
+
+
+@exercise("06", 3)
+def correlated_model_by_hand(answer) -> Feedback:
+    """The complete-case model written with ``pm.LKJCholeskyCov``, and its fit."""
+    from hbm_widgets.exercises.fits import fit_feedback
+
+    return fit_feedback(
+        answer,
+        _correlated_reference(),
+        compare=CORRELATED_MODEL_VARIABLES,
+        hint=(
+            "start from the joint model: two effects per school (coursework intercept and "
+            "female gap), pm.LKJCholeskyCov with n=2 and the priors of spec, school effects "
+            "mu + z @ chol.T, and one normal likelihood for the 1725 coursework scores."
+        ),
+        hints=_CORRELATED_HINTS,
+    )

@@ -1,4 +1,5 @@
-"""Chapter 06 in fast mode: ML as statsmodels and lmer give it, Bayes close to ML, ranks."""
+"""Chapter 06 in fast mode: ML as statsmodels and lmer give it, Bayes close to ML, the joint
+model written by hand and the helper's the same, ranks."""
 
 from __future__ import annotations
 
@@ -10,6 +11,48 @@ import hbm_widgets as hbm
 from tests.chapters.harness import run_chapter
 
 pytestmark = pytest.mark.notebook
+
+# Run after the chapter's last cell, in its namespace: the figures the tests assert on.
+READ_BACK = """
+record(
+    draws=draws,
+    chains=chains,
+    n_rows=len(gcse),
+    missing_course=int(gcse["course"].isna().sum()),
+    missing_written=int(gcse["written"].isna().sum()),
+    n_students=data.n_obs,
+    n_schools=data.n_groups,
+    ml_method=ml_fit.method,
+    ml_converged=ml_fit.converged,
+    ml_estimates=ml_estimates.to_dict(),
+    ml_se=ml_se[["mu_alpha", "mu_beta"]].to_dict(),
+    reml_estimates=reml_estimates.to_dict(),
+    bayes=bayes_scalars.to_dict(orient="index"),
+    partial_pooling_convergence=partial_pooling_report.to_dict(),
+    parameterization_costs=costs.to_dict(orient="index"),
+    joint_match_same=bool(joint_match.same),
+    joint_match_variables=sorted(joint_match.variables.index),
+    joint=joint_scalars.to_dict(orient="index"),
+    joint_convergence=joint_report.to_dict(),
+    joint_rho_residual=float(written_scalars.loc["rho_residual", "mean"]),
+    expected_missing_course=float(expected_missing.mean()),
+    observed_course_mean=float(data.outcome.mean()),
+    prior_share_outside=prior_share_outside,
+    rank_draws=int(girls_ranks.sizes["sample"]),
+    rank_permutation_draws=ranks_are_permutations,
+    rank_mean_sum=float(rank_table["mean_rank"].sum()),
+    school_a=school_a,
+    school_b=school_b,
+    p_a_greater_b=a_vs_b.probability,
+    p_b_greater_a=b_vs_a.probability,
+    pairwise_schools=int(pairwise["school_a"].nunique()),
+    slope_sd_no_pooling=float(spread.loc["SD of slopes", "no pooling"]),
+    slope_sd_partial_pooling=float(spread.loc["SD of slopes", "partial pooling"]),
+    intercept_sd_no_pooling=float(spread.loc["SD of intercepts", "no pooling"]),
+    intercept_sd_partial_pooling=float(spread.loc["SD of intercepts", "partial pooling"]),
+    comparison_table=hbm.format_comparison_table(comparison).to_dict(orient="index"),
+)
+"""
 
 FAST = {
     "draws": 100,
@@ -26,7 +69,11 @@ FAST = {
 @pytest.fixture(scope="module")
 def results(tmp_path_factory, shared_kernel):
     return run_chapter(
-        "06-gcse-ml-vs-bayes", tmp_path_factory.mktemp("ch06"), km=shared_kernel, **FAST
+        "06-gcse-ml-vs-bayes",
+        tmp_path_factory.mktemp("ch06"),
+        km=shared_kernel,
+        read_back=READ_BACK,
+        **FAST,
     )
 
 
@@ -81,10 +128,25 @@ def test_bayes_within_two_posterior_sds_of_ml(results):
 
 def test_fits_are_usable_in_fast_mode(results):
     # Fast mode runs 2 x 100 draws; the chapter's defaults (4 x 1000) reach R-hat < 1.01.
-    assert results["convergence"]["divergences"] == 0
-    assert results["convergence"]["max_rhat"] < 1.1
+    assert results["partial_pooling_convergence"]["divergences"] == 0
+    assert results["partial_pooling_convergence"]["max_rhat"] < 1.1
     assert results["joint_convergence"]["max_rhat"] < 1.2
     assert results["joint_convergence"]["divergences"] == 0
+    # Every fit in the chapter's namespace, as the harness records them.
+    fits = results["convergence"]
+    assert {"partial_pooling_idata", "joint_idata"} <= set(fits)
+    assert all(fit["divergences"] == 0 for fit in fits.values())
+
+
+def test_hand_written_joint_model_is_the_helpers(results):
+    # match_models: the same free and observed variables, shapes and log density.
+    assert results["joint_match_same"]
+    assert results["joint_match_variables"] == sorted(
+        [
+            "mu", "school_chol", "z", "beta_written", "sigma", "sigma_written",
+            "residual_chol", "written", "course_given_written", "course_only",
+        ]
+    )  # fmt: skip
 
 
 def test_joint_model_uses_the_written_scores(results):
