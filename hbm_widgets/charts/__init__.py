@@ -38,6 +38,7 @@ _EXPORTS = {
     "RENDERER_ENV": "rendering",
     "use_chart_renderer": "rendering",
     "plot_response_curves": "response_curves",
+    "plot_sampler_paths": "sampler_paths",
     "plot_scale_priors": "scale_priors",
     "plot_school_lines": "school_lines",
     "plot_score_difference": "score_difference",

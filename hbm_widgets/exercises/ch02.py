@@ -1,11 +1,15 @@
-"""Exercises of chapter 02 (Monte Carlo error and Metropolis-Hastings).
+"""Exercises of chapter 02 (Monte Carlo error, Metropolis-Hastings and a model in PyMC).
 
-All three use the chapter's target, chapter 01's posterior rounded to N(7.43, 3.18^2).
+The first three use the chapter's target, chapter 01's posterior rounded to N(7.43, 3.18^2).
+The fourth asks for a model: chapter 01's class with the spread of the scores unknown too.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+
+import numpy as np
 
 from hbm_widgets.exercises import Feedback, close_to, exercise
 
@@ -78,4 +82,61 @@ def monte_carlo_standard_error(answer) -> Feedback:
         right=0.002,
         close=0.01,
         hint="the MCSE of a mean is the SD over the square root of the effective sample size.",
+    )
+
+
+# Chapter 01's simulated class, drawn as the chapter draws it: its seed, its first call.
+CLASS_SEED = 8927
+CLASS_TRUE_MEAN = 6.0
+CLASS_SIGMA = 15.0
+CLASS_SIZE = 20
+SIGMA_PRIOR_SCALE = 20.0
+
+
+def class_improvements() -> np.ndarray:
+    """The improvements of chapter 01's simulated class of 20 students."""
+    rng = np.random.default_rng(CLASS_SEED)
+    return rng.normal(CLASS_TRUE_MEAN, CLASS_SIGMA, size=CLASS_SIZE)
+
+
+def unknown_sigma_model(improvements):
+    """Exercise 4's model: the class's mean and spread both unknown."""
+    import pymc as pm
+
+    coords = {"student": np.arange(len(improvements))}
+    with pm.Model(coords=coords) as model:
+        improvement = pm.Data("improvement", improvements, dims="student")
+        mu = pm.Normal("mu", mu=0.0, sigma=10.0)
+        sigma = pm.HalfNormal("sigma", sigma=SIGMA_PRIOR_SCALE)
+        pm.Normal("y", mu=mu, sigma=sigma, observed=improvement, dims="student")
+    return model
+
+
+@functools.cache
+def _unknown_sigma_reference():
+    from hbm_widgets.core.sampling import sample
+    from hbm_widgets.exercises.fits import ReferenceFit
+
+    model = unknown_sigma_model(class_improvements())
+    return ReferenceFit(model, sample(model, draws=1000, chains=4, random_seed=20402))
+
+
+@exercise("02", 4)
+def unknown_sigma(answer) -> Feedback:
+    """The normal model with sigma unknown (HalfNormal(20)), fitted or as a model."""
+    from hbm_widgets.exercises.fits import fit_feedback
+
+    return fit_feedback(
+        answer,
+        _unknown_sigma_reference(),
+        compare=["mu", "sigma"],
+        hint=(
+            "keep mu ~ Normal(0, 10) and the likelihood of chapter 01, but give sigma a "
+            "prior, HalfNormal with scale 20, instead of fixing it at 15; name the variables "
+            "mu and sigma and the observed scores y."
+        ),
+        hints={
+            "sigma": "the spread of the scores is unknown here: sigma is a parameter with a "
+            "prior, not the fixed number 15",
+        },
     )

@@ -61,6 +61,7 @@ _EXPORTS = {
     "metropolis_hastings": "metropolis",
     "monte_carlo_errors": "metropolis",
     "normal_density_frame": "metropolis",
+    "normal_ellipse_frame": "metropolis",
     "normal_mean_log_posterior": "metropolis",
     "trace_frame": "metropolis",
     "MixedLMFit": "mixedlm",

@@ -32,6 +32,7 @@ __all__ = [
     "metropolis_hastings",
     "monte_carlo_errors",
     "normal_density_frame",
+    "normal_ellipse_frame",
     "normal_mean_log_posterior",
     "trace_frame",
 ]
@@ -43,8 +44,9 @@ class MetropolisResult:
 
     Attributes
     ----------
-    draws : ndarray of float, shape (steps,)
-        The state of the chain after each step (a rejected step repeats the last state).
+    draws : ndarray of float, shape (steps,) or (steps, d)
+        The state of the chain after each step (a rejected step repeats the last state); one
+        column per parameter when the chain moves in ``d`` dimensions.
     accepted : ndarray of bool, shape (steps,)
         Whether each step's proposal was accepted.
     acceptance_rate : float
@@ -71,18 +73,37 @@ def _whole_number(name: str, value, *, minimum: int) -> int:
     return int(value)
 
 
+def _start(value) -> float | np.ndarray:
+    """A finite number, or a one-dimensional array of them for a chain in several dimensions."""
+    if isinstance(value, Sequence | np.ndarray) and not isinstance(value, str):
+        array = np.asarray(value, dtype=float) if len(value) else np.empty(0)
+        if array.ndim != 1 or array.size == 0:
+            raise WorkbookInputError(
+                f"start must be a number or a flat list of numbers, got {value!r}"
+            )
+        if not np.isfinite(array).all():
+            raise WorkbookInputError(f"start must hold finite numbers, got {array.tolist()}")
+        return array
+    return _finite_number("start", value)
+
+
+def _format_state(state) -> str:
+    return f"{state:g}" if np.ndim(state) == 0 else str(np.asarray(state).tolist())
+
+
 def metropolis_hastings(
-    log_target: Callable[[float], float],
-    start: float,
+    log_target: Callable,
+    start,
     *,
     proposal_sd: float,
     steps: int,
     rng: np.random.Generator,
 ) -> MetropolisResult:
-    """Random-walk Metropolis-Hastings for one real parameter.
+    """Random-walk Metropolis-Hastings for one real parameter, or several.
 
-    At each step a candidate ``y = x + proposal_sd * z`` (``z`` standard normal) is drawn
-    around the current state ``x`` and accepted with probability
+    At each step a candidate ``y = x + proposal_sd * z`` (``z`` standard normal, one
+    independent component per parameter) is drawn around the current state ``x`` and
+    accepted with probability
 
         min(1, [pi(y) q(x | y)] / [pi(x) q(y | x)]).
 
@@ -93,11 +114,13 @@ def metropolis_hastings(
 
     Parameters
     ----------
-    log_target : callable float -> float
-        The log of the target density, up to an additive constant. ``-inf`` (zero density)
-        rejects a candidate.
-    start : float
-        The initial state; the target must have positive density there.
+    log_target : callable
+        The log of the target density, up to an additive constant, of a number (or of an
+        array of ``d`` numbers when ``start`` is one). ``-inf`` (zero density) rejects a
+        candidate.
+    start : float or sequence of float
+        The initial state; the target must have positive density there. A sequence of ``d``
+        numbers runs the chain in ``d`` dimensions.
     proposal_sd : float
         Standard deviation of the random-walk step, > 0.
     steps : int
@@ -129,7 +152,7 @@ def metropolis_hastings(
     """
     if not callable(log_target):
         raise WorkbookInputError(f"log_target must be a function, got {log_target!r}")
-    start = _finite_number("start", start)
+    start = _start(start)
     proposal_sd = _finite_number("proposal_sd", proposal_sd)
     if proposal_sd <= 0:
         raise WorkbookInputError(f"proposal_sd must be positive, got {proposal_sd:g}")
@@ -143,14 +166,15 @@ def metropolis_hastings(
     current_log_density = float(log_target(current))
     if not math.isfinite(current_log_density):
         raise WorkbookInputError(
-            f"the target has no positive density at start={start:g} "
+            f"the target has no positive density at start={_format_state(start)} "
             f"(log density {current_log_density}); start where it does"
         )
 
-    draws = np.empty(steps)
+    draws = np.empty((steps, *np.shape(start)))
     accepted = np.zeros(steps, dtype=bool)
     for step in range(steps):
-        candidate = current + proposal_sd * rng.standard_normal()
+        # One standard normal step per parameter (a single number in one dimension).
+        candidate = current + proposal_sd * rng.standard_normal(np.shape(start))
         candidate_log_density = float(log_target(candidate))
         # log of pi(candidate) / pi(current); the symmetric proposal's q terms cancel.
         log_ratio = candidate_log_density - current_log_density
@@ -286,22 +310,41 @@ def _warmup(warmup, steps: int) -> int:
     return warmup
 
 
-def chains_to_idata(chains, *, warmup: int = 0, var_name: str = "mu") -> xr.DataTree:
+def chains_to_idata(
+    chains,
+    *,
+    warmup: int = 0,
+    var_name: str = "mu",
+    dim: str | None = None,
+    labels: Sequence | None = None,
+) -> xr.DataTree:
     """Metropolis chains (after dropping ``warmup`` steps) as an ArviZ ``DataTree``.
 
-    The posterior group holds ``var_name`` with dims ``(chain, draw)`` and the sample stats
-    group ``accepted``, so that ``az.mcse``, ``az.ess`` and ``az.rhat`` apply.
+    The posterior group holds ``var_name`` with dims ``(chain, draw)`` (and ``dim`` for a
+    chain in several dimensions, labelled by ``labels``) and the sample stats group
+    ``accepted``, so that ``az.mcse``, ``az.ess`` and ``az.rhat`` apply.
     """
     chains = _as_chains(chains)
-    lengths = {c.draws.size for c in chains}
+    lengths = {len(c.draws) for c in chains}
     if len(lengths) != 1:
         raise WorkbookInputError(f"chains must have equal lengths, got {sorted(lengths)}")
     warmup = _warmup(warmup, lengths.pop())
+    shapes = {c.draws.shape[1:] for c in chains}
+    if len(shapes) != 1:
+        raise WorkbookInputError("chains must move in the same number of dimensions")
+    dims, coords = {}, {}
+    if shapes.pop():
+        dim = dim or f"{var_name}_dim"
+        dims = {var_name: [dim]}
+        if labels is not None:
+            coords = {dim: list(labels)}
     return az.from_dict(
         {
             "posterior": {var_name: np.stack([c.draws[warmup:] for c in chains])},
             "sample_stats": {"accepted": np.stack([c.accepted[warmup:] for c in chains])},
-        }
+        },
+        dims=dims,
+        coords=coords,
     )
 
 
@@ -347,3 +390,35 @@ def normal_density_frame(mean, sd, *, low=None, high=None, points: int = 200) ->
     high = mean + 4 * sd if high is None else float(high)
     grid = np.linspace(low, high, _whole_number("points", points, minimum=2))
     return pd.DataFrame({"value": grid, "density": stats.norm(mean, sd).pdf(grid)})
+
+
+def normal_ellipse_frame(mean, cov, *, mass: float = 0.95, points: int = 120) -> pd.DataFrame:
+    """The ellipse holding ``mass`` of a bivariate normal's probability: ``order``, ``x``, ``y``.
+
+    For a chart of draws in the plane: the region a sampler should cover. The points run
+    once round the ellipse (the first repeated at the end), in the order given by ``order``.
+
+    Examples
+    --------
+    >>> frame = normal_ellipse_frame([0, 0], [[1, 0], [0, 1]], mass=0.5, points=5)
+    >>> round(float(np.hypot(frame["x"], frame["y"]).max()), 4)  # sqrt(2 log 2)
+    1.1774
+    """
+    mean = np.asarray(mean, dtype=float)
+    cov = np.asarray(cov, dtype=float)
+    if mean.shape != (2,) or cov.shape != (2, 2) or not np.isfinite(cov).all():
+        raise WorkbookInputError("need a mean of two numbers and a 2 x 2 covariance matrix")
+    if not 0 < mass < 1:
+        raise WorkbookInputError(f"mass must be between 0 and 1, got {mass!r}")
+    points = _whole_number("points", points, minimum=3)
+    try:
+        factor = np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        raise WorkbookInputError("the covariance matrix must be positive definite") from None
+    # A bivariate normal's squared Mahalanobis distance is chi-squared with 2 degrees of
+    # freedom, so the ellipse is the circle of that radius, mapped by the Cholesky factor.
+    radius = math.sqrt(stats.chi2(2).ppf(mass))
+    angle = np.linspace(0, 2 * np.pi, points + 1)
+    circle = radius * np.stack([np.cos(angle), np.sin(angle)])
+    x, y = mean[:, None] + factor @ circle
+    return pd.DataFrame({"order": np.arange(points + 1), "x": x, "y": y})
