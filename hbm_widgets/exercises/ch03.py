@@ -1,15 +1,20 @@
 """Exercises of chapter 03 (the shrinkage factor and partial pooling).
 
-They use the GCSE fit's scales rounded to sigma = 13.8, tau = 8.9 and mu = 73.7.
+Exercises 1-3 use the scales the chapter's fit shows (posterior means 13.82, 8.86 and
+73.72), rounded to one decimal: sigma = 13.8, tau = 8.9 and mu = 73.7. Exercise 4 asks for
+the partial-pooling model of the written-paper scores, written in PyMC and sampled.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 from hbm_widgets.core.shrinkage import partial_pooling_estimate, shrinkage_factor
 from hbm_widgets.exercises import Feedback, close_to, exercise
 
+# The chapter's posterior means of sigma, sigma_alpha and mu_alpha, to one decimal.
+# tests/test_ch03_exercises.py holds them to the values the stored chapter prints.
 SIGMA = 13.8
 TAU = 8.9
 MU = 73.7
@@ -76,4 +81,53 @@ def size_for_little_shrinkage(answer) -> Feedback:
     return Feedback(
         "wrong" if value - target > 2 else "close",
         "that is enough, but a smaller school already shrinks less than 0.1: find the smallest.",
+    )
+
+
+# Exercise 4: partial pooling of the written-paper scores.
+WRITTEN_COMPARE = ("mu_alpha", "sigma_alpha", "sigma", "alpha")
+WRITTEN_HINT = (
+    "each school's intercept is drawn from a population of schools, "
+    "alpha ~ Normal(mu_alpha, sigma_alpha) over the dim 'school', fitted to the written "
+    "scores with the default priors that hbm.resolve_priors gives for those data."
+)
+WRITTEN_HINTS = {
+    "mu_alpha": "partial pooling needs mu_alpha, the centre of the school intercepts.",
+    "sigma_alpha": "partial pooling needs sigma_alpha, the spread of the school intercepts: "
+    "it decides how far each school is pulled towards mu_alpha.",
+}
+
+
+def written_scores():
+    """The GCSE written-paper scores by school, complete cases (as exercise 4 loads them)."""
+    from hbm_widgets.core.data import GroupedData, load_gcse
+
+    return GroupedData.from_frame(load_gcse(), group="school", outcome="written", missing="drop")
+
+
+@functools.cache
+def written_reference():
+    """The partial-pooling model of the written scores, as the chapter writes it (centred),
+    and a long fit of it (made once)."""
+    from hbm_widgets.core.build import build_model
+    from hbm_widgets.core.sampling import sample
+    from hbm_widgets.core.spec import ModelSpec
+    from hbm_widgets.exercises.fits import ReferenceFit
+
+    spec = ModelSpec(pooling="partial", varying="intercept", parameterization="centered")
+    model = build_model(spec, written_scores())
+    return ReferenceFit(model, sample(model, draws=1000, chains=4, random_seed=20260301))
+
+
+@exercise("03", 4)
+def partial_pooling_of_written_scores(answer) -> Feedback:
+    """The learner's partial-pooling fit (or model) of the written-paper scores."""
+    from hbm_widgets.exercises.fits import fit_feedback
+
+    return fit_feedback(
+        answer,
+        written_reference(),
+        compare=WRITTEN_COMPARE,
+        hint=WRITTEN_HINT,
+        hints=WRITTEN_HINTS,
     )
