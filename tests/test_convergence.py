@@ -19,6 +19,7 @@ from hbm_widgets.lessons.convergence import (
     divergence_table,
     draws_table,
     energy_table,
+    ess_per_gradient,
     ess_per_second,
     example_chains,
     gelman_rubin,
@@ -302,6 +303,23 @@ def test_ess_per_second(fake_fit):
     for bad in [0, -1.0, float("nan"), "soon"]:
         with pytest.raises(hbm.WorkbookInputError, match="seconds must be"):
             ess_per_second(fake_fit, bad)
+
+
+def test_ess_per_gradient(fake_fit):
+    report = hbm.convergence_report(fake_fit, var_names=["mu"])
+    with pytest.raises(hbm.WorkbookInputError, match="n_steps"):
+        ess_per_gradient(fake_fit)
+    steps = np.full((4, 300), 7)
+    fit = fake_fit.copy()
+    fit["sample_stats"] = (
+        fit["sample_stats"].to_dataset().assign(n_steps=(("chain", "draw"), steps))
+    )
+    expected = report.min_ess_bulk / steps.sum() * 1000
+    assert ess_per_gradient(fit, var_names=["mu"]) == pytest.approx(expected)
+    assert ess_per_gradient(fit, var_names=["mu"], per=1) == pytest.approx(expected / 1000)
+    for bad in [0, -3, 2.5, True]:
+        with pytest.raises(hbm.WorkbookInputError, match="per must be"):
+            ess_per_gradient(fit, per=bad)
 
 
 # ------------------------------------------------------------------ the failing runs' helpers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 from hbm_widgets.exercises import Feedback, close_to, exercise
@@ -92,4 +93,84 @@ def failed_checks(answer) -> Feedback:
         "close" if abs(value - target) == 1 else "wrong",
         "go through the five rules one at a time: R-hat below 1.01, bulk and tail ESS at "
         "least 400 each, no divergences, BFMI above 0.3.",
+    )
+
+
+# Exercise 4: the centred model of county intercepts and floor slopes (no correlation) written
+# again in the non-centred form, and sampled. The priors are the chapter's.
+NONCENTRED_PRIORS = {
+    "mu_alpha": {"mu": 1.2, "sigma": 2.1},
+    "mu_beta": {"mu": 0.0, "sigma": 5.7},
+    "sigma_alpha": {"lam": 1.2},
+    "sigma_beta": {"lam": 0.44},
+    "sigma": {"lam": 1.2},
+}
+NONCENTRED_COMPARE = ["mu_alpha", "mu_beta", "sigma_alpha", "sigma_beta", "sigma", "alpha", "beta"]
+NONCENTRED_HINTS = {
+    "z_alpha": (
+        "the non-centred form samples standardised offsets z_alpha ~ Normal(0, 1), one per "
+        "county, and builds alpha = mu_alpha + sigma_alpha * z_alpha as a Deterministic"
+    ),
+    "z_beta": "the slopes need their own offsets z_beta, built into beta the same way",
+    "rho": "this model has no correlation between intercepts and slopes",
+    "corr": "this model has no correlation between intercepts and slopes",
+}
+NONCENTRED_HINT = (
+    "start from the centred model in the exercise and change only how alpha and beta are "
+    "drawn; keep its names, priors and dims."
+)
+
+
+def noncentered_radon_model():
+    """The model exercise 4 asks for: varying intercepts and slopes, non-centred, no rho."""
+    import numpy as np
+    import pymc as pm
+
+    from hbm_widgets.core.data import load_radon
+
+    radon = load_radon()
+    county_idx, counties = radon["county"].factorize(sort=True)
+    coords = {"county": counties, "obs_id": np.arange(len(radon))}
+    p = NONCENTRED_PRIORS
+    with pm.Model(coords=coords) as model:
+        county = pm.Data("county_idx", county_idx, dims="obs_id")
+        floor = pm.Data("floor", radon["floor"].to_numpy(), dims="obs_id")
+        mu_alpha = pm.Normal("mu_alpha", **p["mu_alpha"])
+        mu_beta = pm.Normal("mu_beta", **p["mu_beta"])
+        sigma_alpha = pm.Exponential("sigma_alpha", **p["sigma_alpha"])
+        sigma_beta = pm.Exponential("sigma_beta", **p["sigma_beta"])
+        z_alpha = pm.Normal("z_alpha", mu=0, sigma=1, dims="county")
+        z_beta = pm.Normal("z_beta", mu=0, sigma=1, dims="county")
+        alpha = pm.Deterministic("alpha", mu_alpha + sigma_alpha * z_alpha, dims="county")
+        beta = pm.Deterministic("beta", mu_beta + sigma_beta * z_beta, dims="county")
+        sigma = pm.Exponential("sigma", **p["sigma"])
+        mu = alpha[county] + beta[county] * floor
+        pm.Normal(
+            "log_radon", mu=mu, sigma=sigma, observed=radon["log_radon"].to_numpy(), dims="obs_id"
+        )
+    return model
+
+
+@functools.cache
+def noncentered_reference():
+    """The reference model and one long fit of it (fixed seed), made once per session."""
+    from hbm_widgets.core.sampling import sample
+    from hbm_widgets.exercises.fits import ReferenceFit
+
+    model = noncentered_radon_model()
+    fit = sample(model, random_seed=20090, draws=1000, tune=1000, chains=4, target_accept=0.95)
+    return ReferenceFit(model, fit)
+
+
+@exercise("09", 4)
+def noncentered_radon(answer) -> Feedback:
+    """The learner's non-centred model (or its fit) against the reference fit."""
+    from hbm_widgets.exercises.fits import fit_feedback
+
+    return fit_feedback(
+        answer,
+        noncentered_reference(),
+        compare=NONCENTRED_COMPARE,
+        hint=NONCENTRED_HINT,
+        hints=NONCENTRED_HINTS,
     )

@@ -25,6 +25,7 @@ _EXPORTS = {
     "divergence_table": "convergence",
     "draws_table": "convergence",
     "energy_table": "convergence",
+    "ess_per_gradient": "convergence",
     "ess_per_second": "convergence",
     "example_chains": "convergence",
     "gelman_rubin": "convergence",

@@ -44,6 +44,7 @@ __all__ = [
     "divergence_table",
     "draws_table",
     "energy_table",
+    "ess_per_gradient",
     "ess_per_second",
     "example_chains",
     "gelman_rubin",
@@ -601,6 +602,27 @@ def ess_per_second(idata, seconds: float, var_names=None) -> float:
         raise WorkbookInputError(f"seconds must be a positive number, got {seconds!r}")
     report = convergence_report(idata, var_names=var_names)
     return report.min_ess_bulk / seconds
+
+
+def ess_per_gradient(idata, var_names=None, *, per: int = 1000) -> float:
+    """The smallest bulk ESS (from ArviZ) per ``per`` gradient evaluations of the kept draws.
+
+    NUTS's work is its leapfrog steps, one gradient of the log density each, which every
+    sampler the workbook uses records per draw as ``n_steps``. Unlike ESS per second, the
+    ratio does not depend on the machine or on what else it is doing.
+    """
+    steps = _sample_stat(idata, "n_steps")
+    if steps is None:
+        raise WorkbookInputError(
+            "this fit records no leapfrog steps (sample_stats n_steps): is it a NUTS fit?"
+        )
+    if isinstance(per, bool) or not isinstance(per, int) or per < 1:
+        raise WorkbookInputError(f"per must be a whole number >= 1, got {per!r}")
+    total = float(steps.sum())
+    if total <= 0:
+        raise WorkbookInputError("the fit records no leapfrog steps at all")
+    report = convergence_report(idata, var_names=var_names)
+    return report.min_ess_bulk / total * per
 
 
 # --------------------------------------------------------------------------------------
