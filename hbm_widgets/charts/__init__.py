@@ -28,6 +28,7 @@ _EXPORTS = {
     "plot_monte_carlo_error": "monte_carlo_error",
     "plot_pairwise_probabilities": "pairwise_probabilities",
     "plot_pooling_errors": "pooling_errors",
+    "plot_pooling_lines": "pooling_lines",
     "plot_ppc": "ppc",
     "plot_predictive_intervals": "predictive_intervals",
     "plot_prior_density": "prior_density",

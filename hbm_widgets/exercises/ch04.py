@@ -112,3 +112,92 @@ def uranium_variance_share(answer) -> Feedback:
         close=0.04,
         hint="take the two REML σ_α estimates and compute 1 − (σ_α with uranium / σ_α without)².",
     )
+
+
+# Exercise 4: the contextual effect. The reference is the chapter's uranium model with the
+# county's share of ground-floor measurements as a second county-level predictor.
+CONTEXTUAL_COMPARE = ("mu_alpha", "gamma_alpha", "gamma_floor_mean", "sigma_alpha", "beta", "sigma")
+_CONTEXTUAL_HINT = (
+    "start from the chapter's uranium_model and add one county-level term to the county "
+    "intercepts: gamma_floor_mean times the county's mean of floor (a pm.Data with dims "
+    "'county'), with the prior pm.Normal('gamma_floor_mean', mu=0, sigma=5)."
+)
+_CONTEXTUAL_HINTS = {
+    "gamma_floor_mean": "the contextual effect is one coefficient, gamma_floor_mean, on the "
+    "county mean of floor, entering the model for alpha next to gamma_alpha * log_uranium.",
+}
+
+
+def county_floor_mean(data=None) -> np.ndarray:
+    """Each county's mean of floor (its share of ground-floor measurements), in county order."""
+    data = _radon_data() if data is None else data
+    totals = np.bincount(data.group_idx, weights=data.predictor, minlength=data.n_groups)
+    return totals / data.group_sizes
+
+
+def contextual_effect_model(data=None):
+    """The model exercise 4 asks for (built here so the check never prints its code)."""
+    import pymc as pm
+
+    data = _radon_data() if data is None else data
+    coords = {"county": data.group_names.tolist(), "obs_id": np.arange(data.n_obs)}
+    with pm.Model(coords=coords) as model:
+        county_idx = pm.Data("county_idx", data.group_idx, dims="obs_id")
+        floor = pm.Data("floor", data.predictor, dims="obs_id")
+        log_uranium = pm.Data("log_uranium", data.group_predictor, dims="county")
+        floor_mean = pm.Data("floor_mean", county_floor_mean(data), dims="county")
+        mu_alpha = pm.Normal("mu_alpha", mu=1.2, sigma=2.1)
+        gamma_alpha = pm.Normal("gamma_alpha", mu=0, sigma=5.6)
+        gamma_floor_mean = pm.Normal("gamma_floor_mean", mu=0, sigma=5)
+        sigma_alpha = pm.Exponential("sigma_alpha", lam=1.2)
+        z_alpha = pm.Normal("z_alpha", mu=0, sigma=1, dims="county")
+        alpha = pm.Deterministic(
+            "alpha",
+            mu_alpha
+            + gamma_alpha * log_uranium
+            + gamma_floor_mean * floor_mean
+            + sigma_alpha * z_alpha,
+            dims="county",
+        )
+        beta = pm.Normal("beta", mu=0, sigma=5.7)
+        sigma = pm.Exponential("sigma", lam=1.2)
+        pm.Normal(
+            "log_radon",
+            mu=alpha[county_idx] + beta * floor,
+            sigma=sigma,
+            observed=data.outcome,
+            dims="obs_id",
+        )
+    return model
+
+
+@cache
+def _contextual_reference():
+    from hbm_widgets.core.sampling import sample
+    from hbm_widgets.exercises.fits import ReferenceFit
+
+    model = contextual_effect_model()
+    fit = sample(model, random_seed=20404, draws=1000, tune=1000, chains=4, target_accept=0.9)
+    return ReferenceFit(model, fit)
+
+
+@exercise("04", 4)
+def contextual_effect(answer) -> Feedback:
+    """The uranium model with the county mean of floor as a second county-level predictor."""
+    import pymc as pm
+
+    from hbm_widgets.exercises.fits import ReferenceFit, fit_feedback
+
+    if isinstance(answer, pm.Model) or getattr(answer, "posterior", None) is None:
+        # A model is compared by structure and log density, and anything without a
+        # posterior is turned away before any comparison: neither needs the reference fit.
+        reference = ReferenceFit(contextual_effect_model(), None)
+    else:
+        reference = _contextual_reference()
+    return fit_feedback(
+        answer,
+        reference,
+        compare=list(CONTEXTUAL_COMPARE),
+        hint=_CONTEXTUAL_HINT,
+        hints=_CONTEXTUAL_HINTS,
+    )
