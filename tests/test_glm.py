@@ -216,3 +216,14 @@ def test_raw_vs_pooled_chart(small):
     assert spec["datasets"][centre["data"]["name"]] == [{"population_rate": 0.4}]
     with pytest.raises(WorkbookInputError, match=r"lack column\(s\) \['pooled_rate'\]"):
         hbm.plot_raw_vs_pooled_rates(table.drop(columns="pooled_rate"), group="team")
+
+
+def test_pumps_are_counts_with_an_exposure():
+    pumps = hbm.load_pumps()
+    assert list(pumps.columns) == ["pump", "failures", "thousand_hours"]
+    assert pumps["failures"].tolist() == [5, 1, 5, 14, 3, 19, 1, 1, 4, 22]
+    assert pumps["thousand_hours"].sum() == pytest.approx(350.24)
+    model = hbm.build_rate_model(
+        pumps, group="pump", count="failures", size="thousand_hours", family="poisson"
+    )
+    assert model.named_vars_to_dims["rate"] == ("pump",)

@@ -266,6 +266,40 @@ def test_forecast_without_noise_is_the_formula(data):
     ]
 
 
+def test_forecast_from_a_shared_season(data):
+    """A hand-written model may keep only the chain's season, mu_season, not one per series."""
+    full = _fake_series_fit(data, sigma=0.1, draws=10)
+    posterior = full.posterior.to_dataset()
+    shared = posterior.drop_vars("season").assign(
+        mu_season=posterior["season"].isel(store=0, drop=True)
+    )
+    months = [36.0, 40.0]
+    forecasts = [
+        hbm.forecast_series(
+            fit, data, "store B", months, rng=np.random.default_rng(0), include_noise=False
+        )
+        for fit in (
+            full,
+            az.from_dict(
+                {"posterior": {k: v.values for k, v in shared.items()}},
+                dims={"level": ["store"], "slope": ["store"], "mu_season": ["fourier"]},
+            ),
+        )
+    ]
+    np.testing.assert_allclose(forecasts[0]["mean"], forecasts[1]["mean"])
+    without = az.from_dict(
+        {
+            "posterior": {
+                "level": posterior["level"].values,
+                "slope": posterior["slope"].values,
+                "sigma": posterior["sigma"].values,
+            }
+        }
+    )
+    with pytest.raises(WorkbookInputError, match="neither 'season' nor 'mu_season'"):
+        hbm.forecast_series(without, data, "store B", months, rng=np.random.default_rng(0))
+
+
 def test_forecast_noise_sets_the_band(data):
     forecast = hbm.forecast_series(
         _fake_series_fit(data, sigma=0.2), data, "store A", [40.0], rng=np.random.default_rng(1)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+
 from scipy import special, stats
 
 from hbm_widgets.exercises import Feedback, close_to, exercise
+from hbm_widgets.exercises.fits import ReferenceFit, fit_feedback
 
 
 @exercise("11", 1)
@@ -54,4 +57,41 @@ def weight_on_the_data(answer) -> Feedback:
             "write (a + y) / (a + b + n) as w * y / n + (1 - w) * a / (a + b) and solve "
             "for w: the prior counts as a + b extra trials."
         ),
+    )
+
+
+@functools.cache
+def pumps_reference() -> ReferenceFit:
+    """The pumps model asked for in exercise 4, and a long fit of it (once per session)."""
+    from hbm_widgets.core.sampling import sample
+    from hbm_widgets.models.rates import build_rate_model, load_pumps
+
+    model = build_rate_model(
+        load_pumps(), group="pump", count="failures", size="thousand_hours", family="poisson"
+    )
+    fit = sample(model, draws=1000, tune=1000, chains=4, target_accept=0.95, random_seed=1104)
+    # Centred and non-centred answers are the same model: keep only what both have.
+    fit["posterior"] = fit["posterior"].to_dataset().drop_vars("z_alpha")
+    return ReferenceFit(model, fit)
+
+
+@exercise("11", 4)
+def pumps_model_by_hand(answer) -> Feedback:
+    """The hierarchical Poisson model of the pumps, written in PyMC and sampled."""
+    return fit_feedback(
+        answer,
+        pumps_reference(),
+        compare=["mu_alpha", "sigma_alpha", "rate"],
+        hint=(
+            "each pump's failures are Poisson with mean thousand_hours * rate, rate = "
+            "exp(alpha), and alpha ~ Normal(mu_alpha, sigma_alpha) with the priors the "
+            "exercise gives; name the variables as it does, with dims 'pump'."
+        ),
+        hints={
+            "mu_alpha": "partial pooling draws the pumps' log rates around a common centre, "
+            "mu_alpha",
+            "sigma_alpha": "partial pooling needs the spread of the pumps' log rates, sigma_alpha",
+            "alpha": "each pump needs its own log rate, alpha",
+            "rate": "keep the rate per thousand hours as a deterministic, rate = exp(alpha)",
+        },
     )

@@ -20,6 +20,7 @@ _EXPORTS = {
     "beta_binomial_empirical_bayes": "rates",
     "build_rate_model": "rates",
     "load_baseball": "rates",
+    "load_pumps": "rates",
     "pooled_rates": "rates",
     "population_rate": "rates",
     "rate_priors": "rates",

@@ -31,6 +31,7 @@ __all__ = [
     "beta_binomial_empirical_bayes",
     "build_rate_model",
     "load_baseball",
+    "load_pumps",
     "pooled_rates",
     "population_rate",
     "rate_priors",
@@ -55,6 +56,35 @@ def load_baseball() -> pd.DataFrame:
     ((322, 8), 16, 687)
     """
     return _read_shipped("baseball.csv")
+
+
+# Failures of ten pumps at a nuclear power plant and their operating times, in thousands of
+# hours (Gaver and O'Muircheartaigh 1987; the "pumps" example of the BUGS manual).
+_PUMP_FAILURES = (5, 1, 5, 14, 3, 19, 1, 1, 4, 22)
+_PUMP_THOUSAND_HOURS = (94.3, 15.7, 62.9, 126.0, 5.24, 31.4, 1.05, 1.05, 2.1, 10.5)
+
+
+def load_pumps() -> pd.DataFrame:
+    """Failures of ten power-plant pumps over their operating times: counts with exposure.
+
+    Columns: ``pump`` (``pump 01`` ... ``pump 10``), ``failures`` and ``thousand_hours``
+    (operating time in thousands of hours). Gaver and O'Muircheartaigh (1987), the "pumps"
+    example of the BUGS manual: a Poisson count per pump, with an exposure that ranges from
+    about a thousand hours to over a hundred thousand.
+
+    Examples
+    --------
+    >>> pumps = load_pumps()
+    >>> pumps.shape, int(pumps["failures"].sum())
+    ((10, 3), 75)
+    """
+    return pd.DataFrame(
+        {
+            "pump": [f"pump {number:02d}" for number in range(1, 11)],
+            "failures": np.array(_PUMP_FAILURES, dtype=np.int64),
+            "thousand_hours": np.array(_PUMP_THOUSAND_HOURS, dtype=float),
+        }
+    )
 
 
 @dataclass(frozen=True, eq=False)

@@ -351,7 +351,9 @@ def forecast_series(
     Parameters
     ----------
     idata : xarray.DataTree
-        A fit of :func:`build_series_model` on ``data``.
+        A fit of :func:`build_series_model` on ``data``, or of a model written by hand with
+        its variables: ``level`` and ``slope`` (series), ``sigma``, and either ``season``
+        (series x fourier) or one shared ``mu_season`` (fourier).
     series : str
         A series of the data.
     times : sequence of float
@@ -385,7 +387,13 @@ def forecast_series(
 
     level = draws("level")[:, position]
     slope = draws("slope")[:, position]
-    season = draws("season")[:, position, :]
+    # A model whose series all share one season may keep only that pattern, ``mu_season``.
+    if "season" in posterior.data_vars:
+        season = draws("season")[:, position, :]
+    elif "mu_season" in posterior.data_vars:
+        season = draws("mu_season")
+    else:
+        raise WorkbookInputError("the fit has neither 'season' nor 'mu_season'")
     mean = (
         level[:, None] + slope[:, None] * data.scaled_time(t)[None, :] + season @ data.features(t).T
     )
