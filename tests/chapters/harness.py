@@ -66,11 +66,19 @@ def with_read_back(path: Path, workdir: Path, read_back: str, results: Path) -> 
     return copy
 
 
+# Charts as SVG, and matplotlib (ArviZ's plots) drawing inline as in JupyterLab: the test
+# process itself draws with Agg (conftest.py), which a kernel would otherwise inherit.
+KERNEL_ENV = {
+    "HBM_CHART_RENDERER": "svg",
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+}
+
+
 @contextmanager
 def started_kernel(workdir: Path):
     """A Python kernel for several notebooks in turn, charts rendering to SVG."""
     km = PollingKernelManager(kernel_name="python3")
-    run_sync(km.start_kernel)(cwd=str(workdir), env={**os.environ, "HBM_CHART_RENDERER": "svg"})
+    run_sync(km.start_kernel)(cwd=str(workdir), env={**os.environ, **KERNEL_ENV})
     try:
         yield km
     finally:
@@ -103,7 +111,8 @@ def run_notebook(path: Path, workdir: Path, *, km=None, read_back=None, **parame
     else:
         path = with_read_back(path, workdir, read_back, results)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HBM_CHART_RENDERER", "svg")
+        for name, value in KERNEL_ENV.items():
+            patch.setenv(name, value)
         # nbclient echoes Output-widget state back to the kernel on the channel it is
         # waiting on for the cell's reply, and under load that reply can be lost
         # (jupyter/nbclient#312). The tests read no widget state, so the echo is dropped.
