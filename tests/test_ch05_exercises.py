@@ -8,7 +8,7 @@ import pytest
 
 import hbm_widgets as hbm
 
-pytestmark = pytest.mark.notebook  # samples the reference fit
+pytestmark = pytest.mark.slow  # samples the reference fit and one wrong answer
 
 
 @pytest.fixture(scope="module")
