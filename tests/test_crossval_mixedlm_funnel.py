@@ -42,28 +42,6 @@ def test_stratified_folds_spread_every_county_over_the_folds(radon):
     assert not np.array_equal(folds, hbm.stratified_folds(radon, 5, random_seed=4))
 
 
-def test_group_folds_leave_whole_counties_out(radon):
-    folds = hbm.stratified_folds(radon, 5, random_seed=3, by_group=True)
-    assert folds.shape == (919,) and set(folds.tolist()) == {0, 1, 2, 3, 4}
-    for group in range(radon.n_groups):
-        assert np.unique(folds[radon.group_idx == group]).size == 1  # a county stays together
-    counties_per_fold = [np.unique(radon.group_idx[folds == f]).size for f in range(5)]
-    assert sorted(counties_per_fold) == [17] * 5  # 85 counties dealt round evenly
-    np.testing.assert_array_equal(
-        folds, hbm.stratified_folds(radon, 5, random_seed=3, by_group=True)
-    )
-    with pytest.raises(hbm.WorkbookInputError, match="k=86 folds is more than the 85 groups"):
-        hbm.stratified_folds(radon, 86, random_seed=1, by_group=True)
-
-
-def test_cross_validate_by_group_predicts_only_unseen_counties(radon):
-    specs = {"partial": ModelSpec()}
-    cv = hbm.cross_validate(specs, radon, k=4, random_seed=5, fit=_mean_fit, by_group=True)
-    p = cv.predictions
-    assert len(p) == 919 and not p["seen_group"].any()
-    np.testing.assert_allclose(p["predicted"], 7.0)  # every county predicted from the population
-
-
 def test_stratified_folds_refuse_bad_k(radon):
     with pytest.raises(hbm.WorkbookInputError, match="k must be a whole number of folds >= 2"):
         hbm.stratified_folds(radon, 1, random_seed=1)

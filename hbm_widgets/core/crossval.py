@@ -3,9 +3,7 @@
 Each observation is held out once. Folds are stratified by group: a group's observations are
 dealt round the folds in turn (from a random fold, seeded), so a group with at least two
 observations always keeps some of them in the training set, and a group with a single
-observation is, in its one test fold, a group the model has never seen. With ``by_group=True``
-whole groups are dealt to the folds instead, so every held-out observation is in a group the
-model has never seen: the score of a prediction for a new group. Every spec is fitted
+observation is, in its one test fold, a group the model has never seen. Every spec is fitted
 on the training part of each fold and predicts the held-out outcomes with the posterior mean
 of ``alpha_j + beta_j * x`` (see :func:`hbm_widgets.core.predictions.expected_outcome`).
 """
@@ -29,16 +27,12 @@ from hbm_widgets.core.spec import ModelSpec
 __all__ = ["CrossValidation", "cross_validate", "stratified_folds", "training_data"]
 
 
-def stratified_folds(
-    data: GroupedData, k: int, *, random_seed: int, by_group: bool = False
-) -> np.ndarray:
+def stratified_folds(data: GroupedData, k: int, *, random_seed: int) -> np.ndarray:
     """The fold (0 to k-1) of each observation, balanced within every group.
 
     Within a group, observations are shuffled and then dealt to folds ``s, s+1, ...``
     (modulo ``k``) from a random start ``s``, so each group's observations are spread over
-    as many folds as it has observations (up to ``k``) and fold sizes stay close. With
-    ``by_group=True`` the groups are shuffled and dealt to the folds whole instead (leave
-    groups out), so a fold's observations all belong to groups absent from its training set.
+    as many folds as it has observations (up to ``k``) and fold sizes stay close.
 
     Examples
     --------
@@ -55,10 +49,6 @@ def stratified_folds(
     if k > data.n_obs:
         raise WorkbookInputError(f"k={k} folds is more than the {data.n_obs} observations")
     rng = np.random.default_rng(random_seed)
-    if by_group:
-        if k > data.n_groups:
-            raise WorkbookInputError(f"k={k} folds is more than the {data.n_groups} groups")
-        return (rng.permutation(data.n_groups) % k)[data.group_idx]
     folds = np.empty(data.n_obs, dtype=int)
     # A running offset keeps fold sizes even across groups of sizes not divisible by k.
     offset = int(rng.integers(k))
@@ -159,7 +149,6 @@ def cross_validate(
     chains: int = 2,
     target_accept: float = DEFAULT_TARGET_ACCEPT,
     fit: Callable | None = None,
-    by_group: bool = False,
 ) -> CrossValidation:
     """K-fold cross-validation of several specs on the same stratified folds.
 
@@ -177,9 +166,6 @@ def cross_validate(
     fit : callable, optional
         ``fit(spec, training_data, random_seed) -> xarray.DataTree``; by default
         ``build_model`` followed by :func:`hbm_widgets.sample` with the settings above.
-    by_group : bool
-        Leave whole groups out (see :func:`stratified_folds`): every held-out observation is
-        then predicted as one of a new group.
 
     Returns
     -------
@@ -191,7 +177,7 @@ def cross_validate(
         if not isinstance(spec, ModelSpec):
             raise WorkbookInputError(f"specs[{label!r}] must be a ModelSpec, got {spec!r}")
         check_compatible(spec, data)
-    folds = stratified_folds(data, k, random_seed=random_seed, by_group=by_group)
+    folds = stratified_folds(data, k, random_seed=random_seed)
     fit = fit or _default_fit(draws, tune, chains, target_accept)
     seeds = np.random.SeedSequence(random_seed).generate_state(k * len(specs))
     groups = data.group_names[data.group_idx]
