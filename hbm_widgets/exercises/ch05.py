@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import cache
 
 from scipy import stats
 
@@ -57,3 +58,57 @@ def new_county_interval_width(answer) -> Feedback:
     if feedback.verdict != "right" and abs(value - 2 * 1.96 * sd) <= 0.02:
         return Feedback("wrong", "that is a 95% interval; a 90% one uses 1.645 SDs each side.")
     return feedback
+
+
+# -- exercise 3: the uranium model, written by hand ---------------------------------------
+
+_URANIUM_COMPARE = ["mu_alpha", "gamma_alpha", "sigma_alpha", "alpha", "beta", "sigma"]
+_URANIUM_HINTS = {
+    "gamma_alpha": "the county intercepts need a slope on log uranium, gamma_alpha, in the "
+    "centre they are drawn around.",
+    "sigma_alpha": "partial pooling keeps the spread of the county intercepts, sigma_alpha.",
+    "z_alpha": "write the intercepts non-centred, as in the chapter: standard-normal offsets "
+    "z_alpha, scaled by sigma_alpha and added to the uranium line.",
+    "alpha": "keep the county intercepts as a Deterministic named alpha, with dims county.",
+}
+_URANIUM_HINT = (
+    "Start from the chapter's partial pooling model; the only change is the centre of the "
+    "county intercepts, mu_alpha + gamma_alpha * log_uranium, with log uranium held per county "
+    "(dims 'county'), not per house."
+)
+
+
+@cache
+def uranium_reference():
+    """The chapter's uranium model (build_model's), and a long fit of it (fixed seed)."""
+    # Imported here, so that checking a numeric answer does not load PyMC.
+    from hbm_widgets.core.build import build_model
+    from hbm_widgets.core.data import GroupedData, load_radon
+    from hbm_widgets.core.sampling import sample
+    from hbm_widgets.core.spec import ModelSpec
+    from hbm_widgets.exercises.fits import ReferenceFit
+
+    data = GroupedData.from_frame(
+        load_radon(),
+        group="county",
+        outcome="log_radon",
+        predictor="floor",
+        group_predictor="log_uranium",
+    )
+    spec = ModelSpec(pooling="partial", varying="intercept", group_predictor=True)
+    model = build_model(spec, data)
+    return ReferenceFit(model, sample(model, random_seed=20505, draws=1000, tune=1000, chains=4))
+
+
+@exercise("05", 3)
+def uranium_model(answer) -> Feedback:
+    """The partial pooling model with log uranium as a county-level predictor."""
+    from hbm_widgets.exercises.fits import fit_feedback
+
+    return fit_feedback(
+        answer,
+        uranium_reference(),
+        compare=_URANIUM_COMPARE,
+        hint=_URANIUM_HINT,
+        hints=_URANIUM_HINTS,
+    )
