@@ -283,6 +283,24 @@ def test_new_country_band_carries_the_spread_between_countries(data):
     )
 
 
+def test_predictive_band_adds_the_noise(data):
+    idata = _fake_fit(data, draws=4000)
+    idata["posterior"]["sigma"] = idata["posterior"]["mu_alpha"] * 0 + 0.3
+    curves = hbm.crossed_response_curves(
+        idata,
+        data,
+        [("France", "hotels")],
+        log_spend=[2.5],
+        rng=np.random.default_rng(2),
+        predictive=True,
+    )
+    # No uncertainty about the curve, normal noise with SD 0.3: a 90% width of 0.99.
+    width = float(curves["upper_90"].iloc[0] - curves["lower_90"].iloc[0])
+    assert width == pytest.approx(2 * 1.645 * 0.3, rel=0.08)
+    with pytest.raises(WorkbookInputError, match=r"new campaign needs rng="):
+        hbm.crossed_response_curves(idata, data, [("France", "hotels")], predictive=True)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 from scipy import stats
@@ -58,4 +59,95 @@ def new_country_interval_width(answer) -> Feedback:
             "N(0, sigma_alpha_country); a central 90% interval of a normal spans "
             "1.645 standard deviations on each side."
         ),
+    )
+
+
+# Exercise 4 works on the chapter's campaigns at its default settings: this seed and these
+# counts make the same data as the chapter's simulation cell.
+EXERCISE_SEED = 8927
+EXERCISE_SIMULATION = {"obs_per_cell": 5, "sparse_obs": 4, "n_outliers": 5, "outlier_shift": 3.0}
+
+
+def exercise_data():
+    """The chapter's campaigns at its defaults, as CrossedData."""
+    import numpy as np
+
+    from hbm_widgets.models.crossed import CrossedData, simulate_crossed
+
+    simulation = simulate_crossed(np.random.default_rng(EXERCISE_SEED), **EXERCISE_SIMULATION)
+    return CrossedData.from_frame(
+        simulation.frame, outcome="log_conversions", predictor="log_spend", centre=2.5
+    )
+
+
+def country_side_model(data):
+    """The model exercise 4 asks for: the chapter's model without the vertical side."""
+    import pymc as pm
+
+    with pm.Model(coords=data.coords) as model:
+        country_idx = pm.Data("country_idx", data.country_idx, dims="obs_id")
+        region_of_country = pm.Data("region_of_country", data.country_region_idx, dims="country")
+        log_spend_centred = pm.Data("log_spend_centred", data.predictor, dims="obs_id")
+        parts = {}
+        for coefficient, scale_sd in (("alpha", 0.5), ("beta", 0.25)):
+            effects = {}
+            for level in ("country", "region"):
+                scale = pm.HalfNormal(f"sigma_{coefficient}_{level}", sigma=scale_sd)
+                offset = pm.ZeroSumNormal(f"z_{coefficient}_{level}", sigma=1, dims=level)
+                effects[level] = pm.Deterministic(
+                    f"{coefficient}_{level}", scale * offset, dims=level
+                )
+            parts[coefficient] = pm.Deterministic(
+                f"gamma_{coefficient}_country",
+                effects["country"] + effects["region"][region_of_country],
+                dims="country",
+            )
+        mu_alpha = pm.Normal("mu_alpha", mu=3, sigma=2)
+        mu_beta = pm.Normal("mu_beta", mu=0.5, sigma=0.5)
+        alpha = mu_alpha + parts["alpha"][country_idx]
+        beta = mu_beta + parts["beta"][country_idx]
+        sigma = pm.Exponential("sigma", lam=1)
+        nu = pm.Gamma("nu", alpha=2, beta=0.1)
+        pm.StudentT(
+            "log_conversions",
+            nu=nu,
+            mu=alpha + beta * log_spend_centred,
+            sigma=sigma,
+            observed=data.outcome,
+            dims="obs_id",
+        )
+    return model
+
+
+@functools.cache
+def country_side_reference():
+    """The reference fit of exercise 4, made once: 4 chains of 1000 draws, a fixed seed."""
+    from hbm_widgets.core.sampling import sample
+    from hbm_widgets.exercises.fits import ReferenceFit
+
+    model = country_side_model(exercise_data())
+    return ReferenceFit(
+        model, sample(model, draws=1000, chains=4, target_accept=0.95, random_seed=1010)
+    )
+
+
+@exercise("10", 4)
+def country_side_only(answer) -> Feedback:
+    """The learner's model without verticals and industries, or its fit."""
+    from hbm_widgets.exercises.fits import fit_feedback
+
+    return fit_feedback(
+        answer,
+        country_side_reference(),
+        compare=["mu_alpha", "mu_beta", "sigma", "nu", "gamma_alpha_country", "gamma_beta_country"],
+        hint=(
+            "keep the chapter's model, its priors, names and Student-t likelihood, and take out "
+            "every vertical and industry piece: their scales, offsets, effects and parts, and "
+            "their terms in the intercept and the slope."
+        ),
+        hints={
+            "nu": "keep the Student-t likelihood and its degrees of freedom nu.",
+            "sigma_alpha_region": "keep the region level: countries are still nested in regions.",
+            "sigma_beta_region": "keep the region level: countries are still nested in regions.",
+        },
     )

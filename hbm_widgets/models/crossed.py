@@ -678,6 +678,7 @@ def crossed_response_curves(
     new_countries: Mapping[str, str] | None = None,
     log_spend: Sequence[float] | None = None,
     rng: np.random.Generator | None = None,
+    predictive: bool = False,
 ) -> pd.DataFrame:
     """Expected outcome over a range of spend for (country, vertical) pairs, with bands.
 
@@ -698,7 +699,12 @@ def crossed_response_curves(
     log_spend : sequence of float, optional
         Where to predict (default: 25 points across the data's range).
     rng : numpy.random.Generator, optional
-        Draws the new countries' parts; needed when there are new countries.
+        Draws the new countries' parts and the noise; needed when there are new countries
+        or ``predictive`` is true.
+    predictive : bool
+        False (default): bands of the expected outcome. True: bands of the outcome of one
+        new campaign, each draw's curve plus a draw of the noise (Student-t with the draw's
+        ``nu`` and ``sigma``, or normal where the fit has no ``nu``).
 
     Returns
     -------
@@ -710,6 +716,8 @@ def crossed_response_curves(
     new_countries = dict(new_countries or {})
     if new_countries and rng is None:
         raise WorkbookInputError("predicting a new country needs rng= to draw its effect")
+    if predictive and rng is None:
+        raise WorkbookInputError("predicting a new campaign needs rng= to draw its noise")
     if not groups:
         raise WorkbookInputError("groups is empty; pass (country, vertical) pairs to predict")
     dims = data.columns
@@ -768,6 +776,8 @@ def crossed_response_curves(
                 total = total + new_parts[country][name]
             coefficient[name] = total
         curves = coefficient["alpha"][:, None] + coefficient["beta"][:, None] * x[None, :]
+        if predictive:
+            curves = curves + _noise_draws(idata, curves.shape, rng)
         quantiles = np.quantile(curves, [0.05, 0.25, 0.75, 0.95], axis=0)
         frames.append(
             pd.DataFrame(
@@ -787,6 +797,15 @@ def crossed_response_curves(
             )
         )
     return pd.concat(frames, ignore_index=True)
+
+
+def _noise_draws(idata, shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """One noise draw per posterior draw (rows) and spend value (columns)."""
+    sigma = _posterior_draws(idata, "sigma")[:, None]
+    if "nu" in idata["posterior"].data_vars:
+        nu = _posterior_draws(idata, "nu")[:, None]
+        return sigma * rng.standard_t(np.broadcast_to(nu, shape))
+    return sigma * rng.standard_normal(shape)
 
 
 def crossed_recovery(idata, truth: pd.DataFrame, *, prob: float = 0.9) -> pd.DataFrame:
