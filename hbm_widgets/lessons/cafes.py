@@ -187,7 +187,7 @@ def recovery_table(
         A fit with a ``posterior`` group (as ``hbm.sample`` returns).
     truth : mapping of str to float or array
         True values keyed by posterior variable name; a scalar for a scalar variable, an
-        array (in the order of the variable's one dimension) for a vector one, such as
+        array (in the order of the variable's dims, row by row) for a vector or matrix one, such as
         :meth:`CafeSimulation.true_values`.
     prob : float
         Mass of the central interval (0.9: from the 5% to the 95% quantile).
@@ -210,16 +210,19 @@ def recovery_table(
                 f"the posterior has no variable {name!r}; it has {', '.join(posterior.data_vars)}"
             )
         draws = posterior[name].stack(sample=("chain", "draw"))
-        true = np.atleast_1d(np.asarray(value, dtype=float))
+        true = np.atleast_1d(np.asarray(value, dtype=float)).ravel()
         other_dims = [d for d in draws.dims if d != "sample"]
         if not other_dims:
             labels, matrix, level = [name], draws.values[None, :], "population"
-        elif len(other_dims) == 1:
-            dim = other_dims[0]
-            labels = [f"{name}[{c}]" for c in draws[dim].values]
-            matrix, level = draws.transpose(dim, "sample").values, "group"
         else:
-            raise WorkbookInputError(f"{name!r} has more than one dimension ({other_dims})")
+            # One row per entry, in the order of the variable's dims (cafe, then effect).
+            entries = draws.stack(entry=other_dims).transpose("entry", "sample")
+            labels = [
+                f"{name}[{', '.join(str(c) for c in np.atleast_1d(key))}]"
+                for key in entries["entry"].values
+            ]
+            matrix = entries.values
+            level = "group"
         if true.shape[0] != matrix.shape[0]:
             raise WorkbookInputError(
                 f"{name!r} has {matrix.shape[0]} value(s) in the posterior but "
