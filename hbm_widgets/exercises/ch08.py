@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 from hbm_widgets.core.conjugate import conjugate_normal_posterior
@@ -59,4 +60,78 @@ def simulations_for_precision(answer) -> Feedback:
     return Feedback(
         "close" if value - target <= 0.02 * target else "wrong",
         "that is enough, but fewer simulations already reach an SE of 0.01.",
+    )
+
+
+# Exercise 4: the study's model written non-centred, for the first five-group data set.
+SMALL_DESIGN = "N=50, J=5"
+TARGET_ACCEPT = 0.95
+
+
+def small_design_data():
+    """The data of exercise 4: simulation 0 of the five-group design of the default study."""
+    from hbm_widgets.lessons.study import StudySpec, study_data
+
+    return study_data(StudySpec(), SMALL_DESIGN, 0)
+
+
+def non_centred_model():
+    """The model exercise 4 asks for: the study's model under the good prior, non-centred."""
+    import numpy as np
+    import pandas as pd
+    import pymc as pm
+
+    frame = small_design_data()
+    group_idx, group_names = pd.factorize(frame["group"])
+    group_u = frame.groupby("group", sort=False)["u"].first().to_numpy()
+    coords = {"group": group_names, "obs_id": np.arange(len(frame))}
+    with pm.Model(coords=coords) as model:
+        group = pm.Data("group_idx", group_idx, dims="obs_id")
+        x = pm.Data("x", frame["x"].to_numpy(), dims="obs_id")
+        u = pm.Data("u", group_u, dims="group")
+        alpha = pm.Normal("alpha", mu=0, sigma=10)
+        mu_beta = pm.Normal("mu_beta", mu=1, sigma=1)
+        gamma_beta = pm.Normal("gamma_beta", mu=1, sigma=1)
+        sigma_beta = pm.HalfCauchy("sigma_beta", beta=5)
+        z_beta = pm.Normal("z_beta", mu=0, sigma=1, dims="group")
+        beta = pm.Deterministic(
+            "beta", mu_beta + gamma_beta * u + sigma_beta * z_beta, dims="group"
+        )
+        sigma = pm.HalfCauchy("sigma", beta=5)
+        pm.Normal("y", mu=alpha + beta[group] * x, sigma=sigma, observed=frame["y"], dims="obs_id")
+    return model
+
+
+@functools.cache
+def non_centred_reference():
+    """The reference fit of exercise 4, made once: 4 chains of 1000 draws, a fixed seed."""
+    from hbm_widgets.core.sampling import sample
+    from hbm_widgets.exercises.fits import ReferenceFit
+
+    model = non_centred_model()
+    fit = sample(model, draws=1000, chains=4, target_accept=TARGET_ACCEPT, random_seed=808)
+    return ReferenceFit(model, fit)
+
+
+@exercise("08", 4)
+def non_centred_small_design(answer) -> Feedback:
+    """The learner's non-centred model of the first five-group data set, or its fit."""
+    from hbm_widgets.exercises.fits import fit_feedback
+
+    return fit_feedback(
+        answer,
+        non_centred_reference(),
+        compare=["alpha", "mu_beta", "gamma_beta", "sigma_beta", "sigma"],
+        hint=(
+            "keep the chapter's model and its good prior, and change only how the slopes are "
+            "drawn: standard-normal offsets z_beta, one per group, and the slopes built from "
+            "them as mu_beta + gamma_beta * u + sigma_beta * z_beta (a pm.Deterministic)."
+        ),
+        hints={
+            "z_beta": "the non-centred form samples standard-normal offsets z_beta (dims "
+            "'group') and scales them by sigma_beta.",
+            "gamma_beta": "the slopes' centre moves with the group-level predictor u: "
+            "gamma_beta is its coefficient.",
+            "sigma_beta": "partial pooling estimates the slopes' spread sigma_beta.",
+        },
     )
