@@ -87,7 +87,7 @@ def test_unknown_exercises_are_named():
     with pytest.raises(hbm.WorkbookInputError, match="chapter '99-nothing' has no exercises"):
         hbm.check_exercise("99-nothing", 1, 0)
     with pytest.raises(
-        hbm.WorkbookInputError, match=r"has no exercise 7; its exercises are \[1, 2\]"
+        hbm.WorkbookInputError, match=r"has no exercise 7; its exercises are \[1, 2, 3\]"
     ):
         hbm.check_exercise("01", 7, 0)
 
