@@ -91,7 +91,11 @@ def run(slug: str, mode: str) -> dict:
         error = None
         with PeakMemory() as memory:
             try:
-                run_notebook(NOTEBOOKS / f"{slug}.ipynb", Path(folder), **parameters)
+                # The chapters record nothing themselves: the harness's read-back cell adds
+                # only the convergence of the fits left in the namespace.
+                run_notebook(
+                    NOTEBOOKS / f"{slug}.ipynb", Path(folder), read_back="pass", **parameters
+                )
             except Exception as exc:  # a failed chapter is reported, not fatal to the rest
                 error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:160]}"
             finally:
