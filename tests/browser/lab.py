@@ -29,15 +29,29 @@ def wait_for_kernel_idle(page, timeout: float = 120) -> None:
     )
 
 
-def run_all_cells(page, timeout: float = 600) -> None:
-    """Run > Run All Cells, then wait until no cell is queued or running."""
+def _click_run_all(page) -> None:
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+
+def run_all_cells(page, timeout: float = 600) -> None:
+    """Run > Run All Cells, then wait until no cell is queued or running.
+
+    The kernel must be idle first: a Run All given while it is still starting can leave
+    every cell unrun. If no cell has started 30 s after the click, it is given once more.
+    """
+    wait_for_kernel_idle(page)
+    _click_run_all(page)
     deadline = time.time() + timeout
+    retry_at = time.time() + 30
     time.sleep(1)
     while time.time() < deadline:
         prompts = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt")
         texts = prompts.all_inner_texts()
+        if retry_at and time.time() > retry_at:
+            retry_at = 0
+            if texts and all(t.strip() == "[ ]:" for t in texts):
+                _click_run_all(page)
         if (
             texts
             and not any("*" in t for t in texts)
