@@ -13,14 +13,9 @@ CHAPTER = "04-radon-pooling"
 
 
 @pytest.fixture(scope="module")
-def data():
-    return hbm.GroupedData.from_frame(
-        hbm.load_radon(),
-        group="county",
-        outcome="log_radon",
-        predictor="floor",
-        group_predictor="log_uranium",
-    )
+def data(radon_data):
+    """The radon data with uranium, as tests/conftest.py loads them for every test."""
+    return radon_data
 
 
 def house_level_floor_model(data):

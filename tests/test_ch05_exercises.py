@@ -12,14 +12,9 @@ pytestmark = pytest.mark.slow  # samples the reference fit and one wrong answer
 
 
 @pytest.fixture(scope="module")
-def data():
-    return hbm.GroupedData.from_frame(
-        hbm.load_radon(),
-        group="county",
-        outcome="log_radon",
-        predictor="floor",
-        group_predictor="log_uranium",
-    )
+def data(radon_data):
+    """The radon data with uranium, as tests/conftest.py loads them for every test."""
+    return radon_data
 
 
 def by_hand(data, *, uranium=None, with_uranium=True):

@@ -43,6 +43,17 @@ def simulate_scores(seed: int = 20261123) -> pd.DataFrame:
     return pd.DataFrame({"school": [f"s{k}" for k in school], "score": score, "hours": hours})
 
 
+def write_notebook(notebook, path: Path) -> Path:
+    """Write a test notebook that runs in the usual Python kernel."""
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "language": "python",
+        "display_name": "Python 3",
+    }
+    nbformat.write(notebook, path)
+    return path
+
+
 def stand_in_notebook(path: Path) -> Path:
     """A notebook that records the convergence figures it is given, and can fail on request."""
     parameters = nbformat.v4.new_code_cell(
@@ -64,13 +75,7 @@ def stand_in_notebook(path: Path) -> Path:
             ),
         ]
     )
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "language": "python",
-        "display_name": "Python 3",
-    }
-    nbformat.write(notebook, path)
-    return path
+    return write_notebook(notebook, path)
 
 
 def executed_errors(path: Path) -> list:
@@ -278,13 +283,7 @@ def lesson_notebook(path: Path) -> Path:
     notebook = nbformat.v4.new_notebook(
         cells=[nbformat.v4.new_markdown_cell("# Two fits"), parameters, fits]
     )
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "language": "python",
-        "display_name": "Python 3",
-    }
-    nbformat.write(notebook, path)
-    return path
+    return write_notebook(notebook, path)
 
 
 @pytest.mark.notebook

@@ -69,11 +69,9 @@ def second_class_model():
 @functools.cache
 def second_class_reference():
     """The reference fit of exercise 3, made once: 4 chains of 1000 draws, a fixed seed."""
-    from hbm_widgets.core.sampling import sample
     from hbm_widgets.exercises.fits import ReferenceFit
 
-    model = second_class_model()
-    return ReferenceFit(model, sample(model, draws=1000, chains=4, random_seed=101))
+    return ReferenceFit.sampled(second_class_model(), random_seed=101)
 
 
 @exercise("01", 3)

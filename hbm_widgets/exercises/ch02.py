@@ -114,11 +114,9 @@ def unknown_sigma_model(improvements):
 
 @functools.cache
 def _unknown_sigma_reference():
-    from hbm_widgets.core.sampling import sample
     from hbm_widgets.exercises.fits import ReferenceFit
 
-    model = unknown_sigma_model(class_improvements())
-    return ReferenceFit(model, sample(model, draws=1000, chains=4, random_seed=20402))
+    return ReferenceFit.sampled(unknown_sigma_model(class_improvements()), random_seed=20402)
 
 
 @exercise("02", 4)

@@ -110,13 +110,11 @@ def written_reference():
     """The partial-pooling model of the written scores, as the chapter writes it (centred),
     and a long fit of it (made once)."""
     from hbm_widgets.core.build import build_model
-    from hbm_widgets.core.sampling import sample
     from hbm_widgets.core.spec import ModelSpec
     from hbm_widgets.exercises.fits import ReferenceFit
 
     spec = ModelSpec(pooling="partial", varying="intercept", parameterization="centered")
-    model = build_model(spec, written_scores())
-    return ReferenceFit(model, sample(model, draws=1000, chains=4, random_seed=20260301))
+    return ReferenceFit.sampled(build_model(spec, written_scores()), random_seed=20260301)
 
 
 @exercise("03", 4)

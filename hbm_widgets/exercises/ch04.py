@@ -173,12 +173,9 @@ def contextual_effect_model(data=None):
 
 @cache
 def _contextual_reference():
-    from hbm_widgets.core.sampling import sample
     from hbm_widgets.exercises.fits import ReferenceFit
 
-    model = contextual_effect_model()
-    fit = sample(model, random_seed=20404, draws=1000, tune=1000, chains=4, target_accept=0.9)
-    return ReferenceFit(model, fit)
+    return ReferenceFit.sampled(contextual_effect_model(), random_seed=20404, target_accept=0.9)
 
 
 @exercise("04", 4)

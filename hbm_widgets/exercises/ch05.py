@@ -84,7 +84,6 @@ def uranium_reference():
     # Imported here, so that checking a numeric answer does not load PyMC.
     from hbm_widgets.core.build import build_model
     from hbm_widgets.core.data import GroupedData, load_radon
-    from hbm_widgets.core.sampling import sample
     from hbm_widgets.core.spec import ModelSpec
     from hbm_widgets.exercises.fits import ReferenceFit
 
@@ -96,8 +95,7 @@ def uranium_reference():
         group_predictor="log_uranium",
     )
     spec = ModelSpec(pooling="partial", varying="intercept", group_predictor=True)
-    model = build_model(spec, data)
-    return ReferenceFit(model, sample(model, random_seed=20505, draws=1000, tune=1000, chains=4))
+    return ReferenceFit.sampled(build_model(spec, data), random_seed=20505)
 
 
 @exercise("05", 3)

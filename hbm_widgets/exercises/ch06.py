@@ -139,22 +139,16 @@ def correlated_model(data: GroupedData | None = None):
 @cache
 def _correlated_reference():
     """The model of exercise 3 and a long fit of it (4 chains of 1000 draws, fixed seed)."""
-    import xarray as xr
-
-    from hbm_widgets.core.sampling import sample
     from hbm_widgets.exercises.fits import ReferenceFit
 
-    model = correlated_model()
-    fit = sample(model, random_seed=60603, draws=1000, tune=1000, chains=4, target_accept=0.9)
     # Only the named coursework parameters are asked for: the learner's own names for the
     # Cholesky factor or the offsets are theirs to choose.
-    kept = xr.DataTree.from_dict(
-        {
-            "posterior": fit.posterior.to_dataset()[list(CORRELATED_MODEL_VARIABLES)],
-            "sample_stats": fit["sample_stats"].to_dataset(),
-        }
+    return ReferenceFit.sampled(
+        correlated_model(),
+        random_seed=60603,
+        target_accept=0.9,
+        keep=list(CORRELATED_MODEL_VARIABLES),
     )
-    return ReferenceFit(model, kept)
 
 
 @exercise("06", 3)

@@ -132,13 +132,10 @@ def strong_eta_reference():
     """The reference fit of exercise 4, made once: 4 chains of 1000 draws, a fixed seed."""
     import pymc as pm
 
-    from hbm_widgets.core.sampling import sample
     from hbm_widgets.exercises.fits import ReferenceFit
 
     model = pm.observe(cafe_model(STRONG_ETA), {"wait": cafe_fake_wait()})
-    return ReferenceFit(
-        model, sample(model, draws=1000, chains=4, random_seed=707, target_accept=0.9)
-    )
+    return ReferenceFit.sampled(model, random_seed=707, target_accept=0.9)
 
 
 @exercise("07", 4)

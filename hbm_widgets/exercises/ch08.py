@@ -105,12 +105,9 @@ def non_centred_model():
 @functools.cache
 def non_centred_reference():
     """The reference fit of exercise 4, made once: 4 chains of 1000 draws, a fixed seed."""
-    from hbm_widgets.core.sampling import sample
     from hbm_widgets.exercises.fits import ReferenceFit
 
-    model = non_centred_model()
-    fit = sample(model, draws=1000, chains=4, target_accept=TARGET_ACCEPT, random_seed=808)
-    return ReferenceFit(model, fit)
+    return ReferenceFit.sampled(non_centred_model(), random_seed=808, target_accept=TARGET_ACCEPT)
 
 
 @exercise("08", 4)

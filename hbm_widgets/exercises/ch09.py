@@ -154,12 +154,9 @@ def noncentered_radon_model():
 @functools.cache
 def noncentered_reference():
     """The reference model and one long fit of it (fixed seed), made once per session."""
-    from hbm_widgets.core.sampling import sample
     from hbm_widgets.exercises.fits import ReferenceFit
 
-    model = noncentered_radon_model()
-    fit = sample(model, random_seed=20090, draws=1000, tune=1000, chains=4, target_accept=0.95)
-    return ReferenceFit(model, fit)
+    return ReferenceFit.sampled(noncentered_radon_model(), random_seed=20090, target_accept=0.95)
 
 
 @exercise("09", 4)

@@ -122,13 +122,10 @@ def country_side_model(data):
 @functools.cache
 def country_side_reference():
     """The reference fit of exercise 4, made once: 4 chains of 1000 draws, a fixed seed."""
-    from hbm_widgets.core.sampling import sample
     from hbm_widgets.exercises.fits import ReferenceFit
 
     model = country_side_model(exercise_data())
-    return ReferenceFit(
-        model, sample(model, draws=1000, chains=4, target_accept=0.95, random_seed=1010)
-    )
+    return ReferenceFit.sampled(model, random_seed=1010, target_accept=0.95)
 
 
 @exercise("10", 4)

@@ -63,16 +63,13 @@ def weight_on_the_data(answer) -> Feedback:
 @functools.cache
 def pumps_reference() -> ReferenceFit:
     """The pumps model asked for in exercise 4, and a long fit of it (once per session)."""
-    from hbm_widgets.core.sampling import sample
     from hbm_widgets.models.rates import build_rate_model, load_pumps
 
     model = build_rate_model(
         load_pumps(), group="pump", count="failures", size="thousand_hours", family="poisson"
     )
-    fit = sample(model, draws=1000, tune=1000, chains=4, target_accept=0.95, random_seed=1104)
     # Centred and non-centred answers are the same model: keep only what both have.
-    fit["posterior"] = fit["posterior"].to_dataset().drop_vars("z_alpha")
-    return ReferenceFit(model, fit)
+    return ReferenceFit.sampled(model, random_seed=1104, target_accept=0.95, drop=["z_alpha"])
 
 
 @exercise("11", 4)

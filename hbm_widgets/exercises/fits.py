@@ -35,6 +35,30 @@ class ReferenceFit:
     model: pm.Model
     fit: xr.DataTree
 
+    @classmethod
+    def sampled(
+        cls,
+        model: pm.Model,
+        *,
+        random_seed: int,
+        keep: Sequence[str] | None = None,
+        drop: Sequence[str] = (),
+        **sample_settings,
+    ) -> ReferenceFit:
+        """Fit ``model`` through the workbook's sampler (4 chains of 1000 draws unless told).
+
+        ``keep`` (or ``drop``) limits the posterior to the variables a learner's fit must
+        have: those a learner names as they like (a Cholesky factor, the offsets of a
+        non-centred form) are left out, so their absence is not a difference.
+        """
+        from hbm_widgets.core.sampling import sample
+
+        fit = sample(model, random_seed=random_seed, **sample_settings)
+        posterior = fit["posterior"].to_dataset()
+        names = list(posterior.data_vars) if keep is None else list(keep)
+        fit["posterior"] = posterior[[name for name in names if name not in drop]]
+        return cls(model, fit)
+
 
 def _model_feedback(answer: pm.Model, reference: ReferenceFit, hints: Mapping[str, str], hint):
     from hbm_widgets.core.model_match import match_models

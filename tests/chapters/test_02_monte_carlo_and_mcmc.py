@@ -209,8 +209,8 @@ def test_executed_chapter_has_no_errors_and_charts(results):
     assert not [o for o in outputs if o.output_type == "error"]
     svgs = [o for o in outputs if "image/svg+xml" in o.get("data", {})]
     assert len(svgs) >= 10, "Monte Carlo error, traces, histogram, tuning traces, graph, paths"
-    # ArviZ draws with matplotlib, which the tests run without a display (MPLBACKEND=Agg):
-    # its figures are looked for in the stored chapter instead.
+    # ArviZ's figures (matplotlib PNGs) must also be in the chapter as stored, which is what
+    # a reader opening it without running it sees.
     stored = nbformat.read(CHAPTER, as_version=4)
     pngs = [
         o

@@ -178,8 +178,6 @@ def test_executed_chapter_has_no_errors_and_charts(results):
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.output_type == "error"]
     assert sum("image/svg+xml" in o.get("data", {}) for o in outputs) >= 4  # graph + 3 charts
-    # ArviZ's plots draw with matplotlib, whose backend the tests set to Agg (conftest.py),
-    # so they run here without showing; the stored chapter shows them.
     widgets = [
         o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
     ]
