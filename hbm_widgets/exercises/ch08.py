@@ -70,7 +70,8 @@ TARGET_ACCEPT = 0.95
 
 def small_design_data():
     """The data of exercise 4: simulation 0 of the five-group design of the default study."""
-    from hbm_widgets.lessons.study import StudySpec, study_data
+    from hbm_widgets.lessons.study import study_data
+    from hbm_widgets.lessons.study_spec import StudySpec
 
     return study_data(StudySpec(), SMALL_DESIGN, 0)
 
