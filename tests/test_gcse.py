@@ -235,7 +235,7 @@ def _evaluate(model, names, point):
 
 
 def test_joint_model_uses_every_student_once(gcse_frame):
-    model = gcse.build_joint_model(gcse_frame)
+    model = hbm.build_joint_model(gcse_frame)
     observed = {rv.name: int(model.rvs_to_values[rv].eval().size) for rv in model.observed_RVs}
     assert observed == {"written": 1703, "course_given_written": 1523, "course_only": 202}
     (expected_missing,) = _evaluate(model, ["course_expected_missing"], model.initial_point())
@@ -245,7 +245,7 @@ def test_joint_model_uses_every_student_once(gcse_frame):
 
 def test_joint_likelihood_is_the_bivariate_normal(gcse_frame):
     """p(written) p(course | written) for complete students, marginals for the others."""
-    model = gcse.build_joint_model(gcse_frame)
+    model = hbm.build_joint_model(gcse_frame)
     rng = np.random.default_rng(0)
     point = model.initial_point()
     for name, value in point.items():
@@ -291,7 +291,7 @@ def test_score_priors_come_from_the_scale_alone(course_data):
 
 
 def test_joint_model_priors_are_the_score_priors(gcse_frame):
-    model = gcse.build_joint_model(gcse_frame, score_range=(0, 50))
+    model = hbm.build_joint_model(gcse_frame, score_range=(0, 50))
     point = model.initial_point()
     # mu's prior: Normal([25, 0, 25], [10, 5, 10]); check its log density at the initial point.
     mu_logp = model.compile_logp(vars=[model["mu"]])(point)
@@ -306,13 +306,13 @@ def test_joint_model_refuses_students_without_scores(gcse_frame):
     broken = gcse_frame.copy()
     broken.loc[[0, 5], ["course", "written"]] = np.nan
     with pytest.raises(hbm.DataValidationError, match="2 student\\(s\\) have neither"):
-        gcse.build_joint_model(broken)
+        hbm.build_joint_model(broken)
     with pytest.raises(hbm.DataValidationError, match="column 'sex' is not in the data"):
-        gcse.build_joint_model(gcse_frame, predictor="sex")
+        hbm.build_joint_model(gcse_frame, predictor="sex")
     no_school = gcse_frame.copy()
     no_school.loc[3, "school"] = np.nan
     with pytest.raises(hbm.DataValidationError, match="'school' has 1 missing value"):
-        gcse.build_joint_model(no_school)
+        hbm.build_joint_model(no_school)
 
 
 # ------------------------------------------------------------------------------------------
@@ -321,7 +321,7 @@ def test_joint_model_refuses_students_without_scores(gcse_frame):
 
 
 def test_expected_scores_are_intercept_plus_slope(synthetic_idata):
-    scores = gcse.expected_scores(synthetic_idata)
+    scores = hbm.expected_scores(synthetic_idata)
     assert scores.dims == ("sample", "school", "sex")
     assert scores.sizes["sample"] == 600
     alpha = synthetic_idata.posterior["alpha"].to_numpy().reshape(600, 5)
@@ -330,16 +330,16 @@ def test_expected_scores_are_intercept_plus_slope(synthetic_idata):
     assert scores.sel(sex="girls").to_numpy() == pytest.approx(alpha + beta)
     no_slope = az.from_dict({"posterior": {"alpha": alpha[None]}}, dims={"alpha": ["school"]})
     with pytest.raises(hbm.WorkbookInputError, match="needs 'beta' over the 'school' dimension"):
-        gcse.expected_scores(no_slope)
+        hbm.expected_scores(no_slope)
 
 
 def test_ranks_are_a_permutation_in_every_draw(synthetic_idata):
-    scores = gcse.expected_scores(synthetic_idata).sel(sex="girls")
-    ranks = gcse.school_ranks(scores).to_numpy()
+    scores = hbm.expected_scores(synthetic_idata).sel(sex="girls")
+    ranks = hbm.school_ranks(scores).to_numpy()
     assert (np.sort(ranks, axis=1) == np.arange(1, 6)).all()
     best = scores.to_numpy().argmax(axis=1)
     assert (ranks[np.arange(len(ranks)), best] == 1).all()
-    summary = gcse.rank_summary(gcse.school_ranks(scores), top=2)
+    summary = hbm.rank_summary(hbm.school_ranks(scores), top=2)
     assert summary["mean_rank"].is_monotonic_increasing
     assert summary["mean_rank"].sum() == pytest.approx(15.0)  # 1 + 2 + ... + 5
     assert summary["p_top_2"].sum() == pytest.approx(2.0)
@@ -347,20 +347,20 @@ def test_ranks_are_a_permutation_in_every_draw(synthetic_idata):
 
 
 def test_score_summary_matches_the_draws(synthetic_idata):
-    scores = gcse.expected_scores(synthetic_idata)
-    summary = gcse.score_summary(scores, prob=0.8).set_index(["school", "sex"])
+    scores = hbm.expected_scores(synthetic_idata)
+    summary = hbm.score_summary(scores, prob=0.8).set_index(["school", "sex"])
     boys_s2 = scores.sel(sex="boys", school="s2").to_numpy()
     assert summary.loc[("s2", "boys"), "mean"] == pytest.approx(boys_s2.mean())
     assert summary.loc[("s2", "boys"), "lower"] == pytest.approx(np.quantile(boys_s2, 0.1))
     assert summary.loc[("s2", "boys"), "upper"] == pytest.approx(np.quantile(boys_s2, 0.9))
     with pytest.raises(hbm.WorkbookInputError, match=r"prob must be between 0 and 1, got 1\.5"):
-        gcse.score_summary(scores, prob=1.5)
+        hbm.score_summary(scores, prob=1.5)
 
 
 def test_compare_schools_probability_and_histogram(synthetic_idata):
-    scores = gcse.expected_scores(synthetic_idata).sel(sex="girls")
-    ab = gcse.compare_schools(scores, "s1", "s3")
-    ba = gcse.compare_schools(scores, "s3", "s1")
+    scores = hbm.expected_scores(synthetic_idata).sel(sex="girls")
+    ab = hbm.compare_schools(scores, "s1", "s3")
+    ba = hbm.compare_schools(scores, "s3", "s1")
     assert ab.probability + ba.probability == pytest.approx(1.0, abs=1e-12)
     direct = np.mean(scores.sel(school="s1").to_numpy() > scores.sel(school="s3").to_numpy())
     assert ab.probability == pytest.approx(direct)
@@ -375,14 +375,14 @@ def test_compare_schools_probability_and_histogram(synthetic_idata):
     )
     # Integers name schools too.
     with pytest.raises(hbm.WorkbookInputError, match="both 's2'; pick two different schools"):
-        gcse.compare_schools(scores, "s2", "s2")
+        hbm.compare_schools(scores, "s2", "s2")
     with pytest.raises(hbm.WorkbookInputError, match="school 99 is not in the data"):
-        gcse.compare_schools(scores, "s2", 99)
+        hbm.compare_schools(scores, "s2", 99)
 
 
 def test_pairwise_probabilities_are_complementary(synthetic_idata):
-    scores = gcse.expected_scores(synthetic_idata).sel(sex="boys")
-    matrix = gcse.pairwise_probabilities(scores, top=4)
+    scores = hbm.expected_scores(synthetic_idata).sel(sex="boys")
+    matrix = hbm.pairwise_probabilities(scores, top=4)
     assert len(matrix) == 16
     wide = matrix.pivot(index="school_a", columns="school_b", values="probability")
     assert np.isnan(np.diag(wide.to_numpy())).all()
@@ -391,14 +391,14 @@ def test_pairwise_probabilities_are_complementary(synthetic_idata):
     # Boys: s5 (75), s2 (70), s3 (65), s4 (62) are the top four, in that order.
     order = matrix.sort_values("order_a").drop_duplicates("school_a")["school_a"].tolist()
     assert order == ["s5", "s2", "s3", "s4"]
-    chosen = gcse.pairwise_probabilities(scores, schools=["s1", "s4"])
+    chosen = hbm.pairwise_probabilities(scores, schools=["s1", "s4"])
     assert chosen.drop_duplicates("school_a")["school_a"].tolist() == ["s4", "s1"]
     with pytest.raises(hbm.WorkbookInputError, match="need at least two different schools"):
-        gcse.pairwise_probabilities(scores, schools=["s1", "s1"])
+        hbm.pairwise_probabilities(scores, schools=["s1", "s1"])
 
 
 def test_school_lines_no_pooling_is_each_schools_means(synthetic_idata, synthetic_data):
-    estimates = gcse.school_line_estimates(synthetic_idata, synthetic_data).set_index("school")
+    estimates = hbm.school_line_estimates(synthetic_idata, synthetic_data).set_index("school")
     frame = synthetic_data.frame
     means = frame.groupby(["school", "female"])["course"].mean().unstack()
     assert estimates["no_pooling_intercept"].to_numpy() == pytest.approx(means[0.0].to_numpy())
@@ -407,7 +407,7 @@ def test_school_lines_no_pooling_is_each_schools_means(synthetic_idata, syntheti
     )
     posterior_beta = synthetic_idata.posterior["beta"].mean(("chain", "draw")).to_numpy()
     assert estimates["partial_pooling_slope"].to_numpy() == pytest.approx(posterior_beta)
-    lines = gcse.school_lines(estimates.reset_index())
+    lines = hbm.school_lines(estimates.reset_index())
     assert len(lines) == 2 * 2 * 5
     girls = lines[(lines["fit"] == "no pooling") & (lines["x"] == 1.0)].set_index("school")
     assert girls["score"].to_numpy() == pytest.approx(means[1.0].to_numpy())
@@ -415,14 +415,14 @@ def test_school_lines_no_pooling_is_each_schools_means(synthetic_idata, syntheti
 
 def test_score_histograms_are_densities():
     rng = np.random.default_rng(1)
-    frame = gcse.score_histograms(
+    frame = hbm.score_histograms(
         {"observed": rng.normal(70, 10, 500), "prior predictive": rng.normal(70, 40, 2000)},
         bins=30,
     )
     for _, part in frame.groupby("source"):
         assert (part["bin_end"] - part["bin_start"]) @ part["density"] == pytest.approx(1.0)
     with pytest.raises(hbm.WorkbookInputError, match="'observed' needs at least one value"):
-        gcse.score_histograms({"observed": [np.nan]})
+        hbm.score_histograms({"observed": [np.nan]})
 
 
 # ------------------------------------------------------------------------------------------
@@ -435,7 +435,7 @@ def _rows(spec: dict) -> list[dict]:
 
 
 def test_caterpillar_orders_schools_by_rank(synthetic_idata):
-    summary = gcse.score_summary(gcse.expected_scores(synthetic_idata))
+    summary = hbm.score_summary(hbm.expected_scores(synthetic_idata))
     spec = hbm.plot_caterpillar(summary, order_by="girls").to_dict()
     girls = summary[summary["sex"] == "girls"].sort_values("mean_rank")
     assert spec["layer"][0]["encoding"]["y"]["sort"] == girls["school"].tolist()
@@ -448,15 +448,15 @@ def test_caterpillar_orders_schools_by_rank(synthetic_idata):
 
 
 def test_rank_chart_and_school_lines_carry_their_frames(synthetic_idata, synthetic_data):
-    scores = gcse.expected_scores(synthetic_idata).sel(sex="girls")
-    ranks = gcse.rank_summary(gcse.school_ranks(scores))
+    scores = hbm.expected_scores(synthetic_idata).sel(sex="girls")
+    ranks = hbm.rank_summary(hbm.school_ranks(scores))
     spec = hbm.plot_rank_distribution(ranks).to_dict()
     assert spec["layer"][0]["encoding"]["y"]["sort"] == ranks["school"].tolist()
     assert spec["layer"][0]["encoding"]["x"]["scale"]["domain"] == [1, 5]
     assert {r["school"]: r["mean_rank"] for r in _rows(spec)} == pytest.approx(
         dict(zip(ranks["school"], ranks["mean_rank"], strict=True))
     )
-    lines = gcse.school_lines(gcse.school_line_estimates(synthetic_idata, synthetic_data))
+    lines = hbm.school_lines(hbm.school_line_estimates(synthetic_idata, synthetic_data))
     spec = hbm.plot_school_lines(lines).to_dict()
     assert spec["facet"]["column"]["field"] == "fit"
     assert spec["spec"]["encoding"]["detail"]["field"] == "school"
@@ -466,8 +466,8 @@ def test_rank_chart_and_school_lines_carry_their_frames(synthetic_idata, synthet
 
 
 def test_pairwise_chart_outlines_the_chosen_pair(synthetic_idata):
-    scores = gcse.expected_scores(synthetic_idata).sel(sex="girls")
-    matrix = gcse.pairwise_probabilities(scores, top=3)
+    scores = hbm.expected_scores(synthetic_idata).sel(sex="girls")
+    matrix = hbm.pairwise_probabilities(scores, top=3)
     spec = hbm.plot_pairwise_probabilities(matrix, highlight=("s5", "s1")).to_dict()
     assert [layer["mark"]["type"] for layer in spec["layer"]] == ["rect", "text", "rect"]
     assert spec["layer"][0]["encoding"]["color"]["scale"]["domain"] == [0, 1]
@@ -492,7 +492,7 @@ def test_difference_and_prior_predictive_charts():
     spec = hbm.plot_score_difference(hist, school_a="x", school_b="y").to_dict()
     assert spec["layer"][0]["encoding"]["x"]["title"].endswith("x − y")
     assert spec["layer"][0]["encoding"]["color"]["scale"]["domain"] == ["A higher", "B higher"]
-    histograms = gcse.score_histograms({"observed": [50.0, 60, 70], "prior predictive": [0.0, 100]})
+    histograms = hbm.score_histograms({"observed": [50.0, 60, 70], "prior predictive": [0.0, 100]})
     spec = hbm.plot_score_prior_predictive(histograms).to_dict()
     assert spec["layer"][0]["mark"]["type"] == "rect"
     assert spec["layer"][1]["encoding"]["color"]["sort"] == ["observed", "prior predictive"]
@@ -515,7 +515,7 @@ def test_school_comparison_follows_the_dropdowns(synthetic_idata, synthetic_data
     )
     explorer.controls["school_a"].value = "s1"
     explorer.controls["school_b"].value = "s3"
-    scores = gcse.expected_scores(synthetic_idata)
+    scores = hbm.expected_scores(synthetic_idata)
     girls_1 = scores.sel(sex="girls", school="s1").to_numpy()
     girls_3 = scores.sel(sex="girls", school="s3").to_numpy()
     expected = float(np.mean(girls_1 > girls_3))

@@ -23,7 +23,7 @@ def plot_caterpillar(
     width: int = 460,
     row_height: int = 11,
 ) -> alt.LayerChart:
-    """Draw :func:`hbm_widgets.lessons.gcse.score_summary`: a dot and interval per school and level.
+    """Draw :func:`hbm_widgets.score_summary`: a dot and interval per school and level.
 
     Parameters
     ----------

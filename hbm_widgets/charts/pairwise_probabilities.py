@@ -17,7 +17,7 @@ def plot_pairwise_probabilities(
     title: str | None = None,
     cell_size: int = 34,
 ) -> alt.LayerChart:
-    """Draw :func:`hbm_widgets.lessons.gcse.pairwise_probabilities` as a heat map with the values.
+    """Draw :func:`hbm_widgets.pairwise_probabilities` as a heat map with the values.
 
     Parameters
     ----------

@@ -18,7 +18,7 @@ def plot_rank_distribution(
     width: int = 460,
     row_height: int = 9,
 ) -> alt.LayerChart:
-    """Draw :func:`hbm_widgets.lessons.gcse.rank_summary`: mean rank and interval per school.
+    """Draw :func:`hbm_widgets.rank_summary`: mean rank and interval per school.
 
     Rows keep the frame's order (best mean rank first); rank 1 is at the left. A long bar
     means the data cannot place the school: ranks are far less certain than scores.

@@ -20,7 +20,7 @@ def plot_school_lines(
     width: int = 260,
     height: int = 300,
 ) -> alt.FacetChart:
-    """Draw :func:`hbm_widgets.lessons.gcse.school_lines`: one line per school, one panel per fit.
+    """Draw :func:`hbm_widgets.school_lines`: one line per school, one panel per fit.
 
     Parameters
     ----------

@@ -21,7 +21,7 @@ def plot_score_difference(
     width: int = 360,
     height: int = 220,
 ) -> alt.LayerChart:
-    """Draw the histogram of :class:`hbm_widgets.lessons.gcse.SchoolComparison`, coloured by sign.
+    """Draw the histogram of :class:`hbm_widgets.SchoolComparison`, coloured by sign.
 
     Bars right of zero are draws where school A is ahead, left of zero where B is; the blue
     area is P(A > B).

@@ -19,7 +19,7 @@ def plot_score_prior_predictive(
     width: int = 520,
     height: int = 240,
 ) -> alt.LayerChart:
-    """Draw :func:`hbm_widgets.lessons.gcse.score_histograms` as step lines, one per source.
+    """Draw :func:`hbm_widgets.score_histograms` as step lines, one per source.
 
     Parameters
     ----------

@@ -86,7 +86,7 @@ def correlated_model(data: GroupedData | None = None):
     """
     import pymc as pm
 
-    from hbm_widgets.lessons.gcse import score_priors
+    from hbm_widgets.lessons.gcse_model import score_priors
 
     if data is None:
         data = GroupedData.from_frame(

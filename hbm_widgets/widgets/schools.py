@@ -10,7 +10,11 @@ from hbm_widgets.charts.pairwise_probabilities import plot_pairwise_probabilitie
 from hbm_widgets.charts.score_difference import plot_score_difference
 from hbm_widgets.core.data import GroupedData
 from hbm_widgets.core.errors import WorkbookInputError
-from hbm_widgets.lessons.gcse import compare_schools, expected_scores, pairwise_probabilities
+from hbm_widgets.lessons.gcse_schools import (
+    compare_schools,
+    expected_scores,
+    pairwise_probabilities,
+)
 from hbm_widgets.widgets.base import Explorer
 
 __all__ = ["SchoolComparisonExplorer", "school_comparison"]
