@@ -72,7 +72,8 @@ def exercise_data():
     """The chapter's campaigns at its defaults, as CrossedData."""
     import numpy as np
 
-    from hbm_widgets.models.crossed import CrossedData, simulate_crossed
+    from hbm_widgets.models.crossed import CrossedData
+    from hbm_widgets.models.crossed_simulation import simulate_crossed
 
     simulation = simulate_crossed(np.random.default_rng(EXERCISE_SEED), **EXERCISE_SIMULATION)
     return CrossedData.from_frame(
