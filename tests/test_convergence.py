@@ -12,6 +12,14 @@ from scipy import stats
 
 import hbm_widgets as hbm
 from hbm_widgets.lessons.convergence import (
+    example_chains,
+    gelman_rubin,
+    gelman_rubin_steps,
+    metropolis_chains,
+    mixture_model,
+    rhat_methods,
+)
+from hbm_widgets.lessons.diagnostic_tables import (
     CHECKLIST_THRESHOLDS,
     chain_draws,
     compare_checklists,
@@ -21,13 +29,7 @@ from hbm_widgets.lessons.convergence import (
     energy_table,
     ess_per_gradient,
     ess_per_second,
-    example_chains,
-    gelman_rubin,
-    gelman_rubin_steps,
-    metropolis_chains,
-    mixture_model,
     rank_table,
-    rhat_methods,
     variable_elements,
     variable_names,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import altair as alt
 
-from hbm_widgets.lessons.convergence import energy_table
+from hbm_widgets.lessons.diagnostic_tables import energy_table
 
 __all__ = ["plot_energy"]
 

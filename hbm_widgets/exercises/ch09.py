@@ -6,7 +6,8 @@ import functools
 import math
 
 from hbm_widgets.exercises import Feedback, close_to, exercise
-from hbm_widgets.lessons.convergence import CHECKLIST_THRESHOLDS, gelman_rubin
+from hbm_widgets.lessons.convergence import gelman_rubin
+from hbm_widgets.lessons.diagnostic_tables import CHECKLIST_THRESHOLDS
 
 # Exercise 1: two short chains, small enough to work through with pencil and paper.
 HAND_CHAINS = [[1.0, 2.0, 3.0, 4.0], [3.0, 4.0, 5.0, 6.0]]

@@ -14,7 +14,7 @@ import xarray as xr
 from hbm_widgets.charts.rank import plot_rank
 from hbm_widgets.charts.trace import plot_trace
 from hbm_widgets.core.errors import WorkbookInputError
-from hbm_widgets.lessons.convergence import (
+from hbm_widgets.lessons.diagnostic_tables import (
     CHECKLIST_THRESHOLDS,
     chain_draws,
     variable_elements,
