@@ -167,6 +167,19 @@ def test_no_public_name_is_exported_by_two_layers():
             seen[name] = layer
 
 
+# A module a newcomer can read in one sitting; a longer one is split by what its parts do.
+MOST_LINES = 500
+
+
+def test_no_module_is_longer_than_most_lines():
+    lengths = {
+        str(path.relative_to(PACKAGE)): len(path.read_text(encoding="utf-8").splitlines())
+        for path in PACKAGE.rglob("*.py")
+    }
+    long = {name: n for name, n in lengths.items() if n > MOST_LINES}
+    assert not long, f"modules over {MOST_LINES} lines: {long}"
+
+
 def test_importing_the_package_and_its_core_loads_nothing_heavy():
     code = (
         "import sys, hbm_widgets as hbm\n"

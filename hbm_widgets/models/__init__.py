@@ -26,12 +26,12 @@ _EXPORTS = {
     "rate_priors": "rates",
     "SERIES_TRUTH": "timeseries",
     "SeriesData": "timeseries",
-    "SeriesSimulation": "timeseries",
+    "SeriesSimulation": "timeseries_simulation",
     "build_series_model": "timeseries",
     "forecast_series": "timeseries",
     "fourier_features": "timeseries",
     "series_priors": "timeseries",
-    "simulate_grouped_series": "timeseries",
+    "simulate_grouped_series": "timeseries_simulation",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
