@@ -10,6 +10,8 @@ since each slice ends with a real check of the socket.
 
 from __future__ import annotations
 
+import os
+import signal
 from queue import Empty
 
 from jupyter_client import AsyncKernelManager
@@ -18,7 +20,13 @@ from jupyter_client.channels import AsyncZMQSocketChannel
 from jupyter_client.ioloop import AsyncIOLoopKernelManager
 from traitlets import DottedObjectName, Type
 
-__all__ = ["PollingKernelClient", "PollingKernelManager", "PollingServerKernelManager"]
+__all__ = [
+    "PollingKernelClient",
+    "PollingKernelManager",
+    "PollingServerKernelManager",
+    "ReportKernelManager",
+    "kill_kernels",
+]
 
 POLL_SECONDS = 1.0
 
@@ -53,3 +61,41 @@ class PollingKernelManager(AsyncKernelManager):
 class PollingServerKernelManager(PollingKernelManager, AsyncIOLoopKernelManager):
     """The same polling clients for a server's kernels (Voila's, for ``make app``): Voila
     runs the explorers page through nbclient, and the page creates many widgets."""
+
+
+# (pid, process group, manager) of every kernel this process started, so that a run that
+# is stopped can kill its kernel, and whatever the kernel started, at once (see running.py).
+STARTED_KERNELS: list[tuple[int, int | None, ReportKernelManager]] = []
+
+
+class ReportKernelManager(PollingKernelManager):
+    """The polling kernel manager, recording each kernel's process as it is launched."""
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw) -> None:
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+        provisioner = self.provisioner
+        pid = getattr(provisioner, "pid", None)
+        if pid is not None:
+            STARTED_KERNELS.append((pid, getattr(provisioner, "pgid", None), self))
+
+
+def kill_kernels(since: int = 0) -> None:
+    """Kill the kernels started since ``STARTED_KERNELS[since]``, and their process groups.
+
+    jupyter_client starts each kernel in a session of its own, so its process group holds
+    the kernel and whatever it started (worker processes of a study), and nothing else.
+    """
+    for pid, group, _ in STARTED_KERNELS[since:]:
+        try:
+            if group is not None and group == pid:
+                os.killpg(group, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass  # already gone
+
+
+def remove_connection_files(since: int = 0) -> None:
+    """Remove the connection files of killed kernels (a polite shutdown would have)."""
+    for _, _, manager in STARTED_KERNELS[since:]:
+        manager.cleanup_connection_file()
