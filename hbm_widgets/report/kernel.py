@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 from queue import Empty
 
 from jupyter_client import AsyncKernelManager
@@ -85,7 +86,7 @@ def kill_kernels(since: int = 0) -> None:
     jupyter_client starts each kernel in a session of its own, so its process group holds
     the kernel and whatever it started (worker processes of a study), and nothing else.
     """
-    for pid, group, _ in STARTED_KERNELS[since:]:
+    for pid, group, manager in STARTED_KERNELS[since:]:
         try:
             if group is not None and group == pid:
                 os.killpg(group, signal.SIGKILL)
@@ -93,6 +94,13 @@ def kill_kernels(since: int = 0) -> None:
                 os.kill(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass  # already gone
+        # Reaped here, or it would stay a zombie should this process exit at once.
+        process = getattr(manager.provisioner, "process", None)
+        if process is not None:
+            try:
+                process.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
 
 
 def remove_connection_files(since: int = 0) -> None:
