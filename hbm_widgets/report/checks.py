@@ -261,7 +261,8 @@ def _is_number(value) -> bool:
 def _typed(name: str, value, default):
     """``value`` if it has the type of ``default`` (an int is a float too); else an error.
 
-    A list or mapping whose default holds items of one type must hold items of that type.
+    A list or mapping whose default holds items of one type must hold items of that type
+    (any number where the default's are numbers).
     """
     if default is _NO_LITERAL or default is None:
         return value
@@ -286,7 +287,17 @@ def _typed(name: str, value, default):
         )
     if kind in (list, tuple, dict):
         items = list(default.values() if kind is dict else default)
-        if items and len({type(item) for item in items}) == 1:
+        given = list(value.values() if kind is dict else value)
+        if items and all(_is_number(item) for item in items):
+            # Numbers in a list may be whole or not whatever the default's are: chapter 07's
+            # LKJ shapes default to whole numbers, and 0.5 is one worth trying.
+            for item in given:
+                if not _is_number(item):
+                    raise ReportInputError(
+                        f"parameter {name!r} must hold numbers like its default {default!r}, "
+                        f"got {item!r} in {value!r}"
+                    )
+        elif items and len({type(item) for item in items}) == 1:
             if kind is dict:
                 value = {k: _typed(f"{name}[{k!r}]", v, items[0]) for k, v in value.items()}
             else:
@@ -311,7 +322,8 @@ def _allowed(parameter: Parameter, value):
     if condition is None or value is None:
         return value
     whole = isinstance(parameter.default, int) and not isinstance(parameter.default, bool)
-    wanted = f"a whole number {condition.text}" if whole else condition.text
+    joined = " with " if len(condition.tests) == 2 else " "
+    wanted = ("a whole number" if whole else "a number") + joined + condition.text
     if condition.each:
         bad = [n for n in _numbers(value) if math.isnan(n) or not condition.allows(n)]
         if bad:

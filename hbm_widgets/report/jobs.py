@@ -155,14 +155,6 @@ def data_job(
     # A missing file is the commonest mistake: said before PyMC is loaded (seconds).
     if not csv_path.is_file():
         raise ReportInputError(f"no such file: {csv_path}")
-    from hbm_widgets.core.build import build_model
-    from hbm_widgets.core.data import load_grouped_csv
-    from hbm_widgets.core.summaries import POOLING_STRATEGIES, pooling_strategy_specs
-
-    if pooling not in POOLING_STRATEGIES:
-        raise ReportInputError(
-            f"unknown pooling {pooling!r}; expected one of: {', '.join(POOLING_STRATEGIES)}"
-        )
     draws = _whole("draws", draws, 1)
     tune = _whole("tune", tune, 0)
     chains = _whole("chains", chains, 1)
@@ -196,11 +188,19 @@ def data_job(
         **family_option,
     }
     # The values were checked above; the template's names are checked here, so that the
-    # two cannot drift apart unnoticed. Both this and the output are checked before the
-    # data, whose loading imports PyMC.
+    # two cannot drift apart unnoticed. Both this and the outputs are checked before the
+    # imports below, which load PyMC.
     checked = _check_parameters(parameters, TEMPLATE, "the report template", check_types=False)
     output_path = _check_output(output, force=force, notebook=TEMPLATE)
     results_path = _check_results_json(results_json, force=force)
+    from hbm_widgets.core.build import build_model
+    from hbm_widgets.core.data import load_grouped_csv
+    from hbm_widgets.core.summaries import POOLING_STRATEGIES, pooling_strategy_specs
+
+    if pooling not in POOLING_STRATEGIES:
+        raise ReportInputError(
+            f"unknown pooling {pooling!r}; expected one of: {', '.join(POOLING_STRATEGIES)}"
+        )
     data = load_grouped_csv(
         csv_path,
         group=group,
