@@ -14,9 +14,11 @@ complete, no and partial pooling on it. The executed notebook is kept beside the
 so the report opens offline. Both files are written under temporary names in the output
 folder and renamed at the end: a failed run leaves nothing under the requested names.
 
-Bad input (an unknown chapter or parameter, a value of the wrong type, a missing file or
-column, an output that exists) ends the command with exit status 2 and one line on stderr;
-a notebook that fails while running ends it with status 1.
+Bad input (an unknown chapter or parameter, a value of the wrong type or out of its declared
+range, a missing file or column, an output that exists or that is a notebook the command
+reads) ends the command with exit status 2 and one line on stderr; a notebook that fails
+while running ends it with status 1. Ctrl-C (status 130) or SIGTERM (143) kills the kernel,
+or a batch's workers and their kernels, and removes every file the run had begun.
 
 This module reads the command line; :mod:`~hbm_widgets.report.checks` and
 :mod:`~hbm_widgets.report.jobs` check the input and make the jobs,
@@ -187,7 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a chapter (the word 'chapter' may be left out)",
         description="Run a chapter with papermill and write it as an HTML report. Parameter "
         "names must be those of the chapter's parameters cell, and values must have the type "
-        "of its defaults (a whole number where the default is one; any number for a float). "
+        "of its defaults (a whole number where the default is one; any number for a float) "
+        "and lie in the range its comment ends with, such as (> 0) or (0 < target_accept < 1). "
         f"Chapters: {', '.join(p.stem for p in _chapters()) or 'none found'}.",
     )
     chapter.add_argument("chapter", metavar="CHAPTER", help='"01-bayes-rule", "01" or a path')

@@ -263,42 +263,6 @@ def _without_read_back(path: Path) -> None:
         nbformat.write(notebook, path)
 
 
-def _execute_stoppably(execute, *args, **kwargs):
-    """``execute(*args, **kwargs)`` in a thread, so that Ctrl-C or SIGTERM stop it cleanly.
-
-    papermill's client takes those signals only to shut its kernel down politely: the
-    kernel, interrupted mid-cell, prints a traceback, and the run goes on to fail. Run from
-    a thread, the client leaves the signals to this (main) thread, which kills the kernel
-    and everything it started, waits for the thread to finish writing, and re-raises.
-    """
-    from hbm_widgets.report.kernel import STARTED_KERNELS, kill_kernels, remove_connection_files
-
-    first_kernel = len(STARTED_KERNELS)
-    outcome: dict[str, Any] = {}
-
-    def target():
-        try:
-            outcome["value"] = execute(*args, **kwargs)
-        except BaseException as exc:  # handed over to the main thread
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=target, name="hbm-report-execute", daemon=True)
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.25)
-    except KeyboardInterrupt:
-        # Quiet from here on: papermill would report the kernel's death it is about to see.
-        logging.getLogger("papermill").setLevel(logging.CRITICAL + 1)
-        kill_kernels(first_kernel)
-        worker.join(30)  # its last write of the executed notebook, before the clean-up
-        remove_connection_files(first_kernel)
-        raise
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
-
-
 def _execute_retrying_start(execute, *args, **kwargs):
     """``execute(*args, **kwargs)``, tried once more if its kernel died while starting."""
     try:
@@ -330,7 +294,7 @@ def run_report(job: ReportJob, *, progress_bar: bool = True) -> ReportResult:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    from hbm_widgets.report.kernel import ReportKernelManager
+    from hbm_widgets.report.kernel import ReportKernelManager, execute_stoppably
 
     start = time.perf_counter()
     output = _check_output(job.output, force=job.force, notebook=job.notebook)
@@ -354,7 +318,7 @@ def run_report(job: ReportJob, *, progress_bar: bool = True) -> ReportResult:
         papermill_logger.setLevel(logging.ERROR)
         to_run, parameters = _notebook_to_run(job, results_file)
         try:
-            _execute_stoppably(
+            execute_stoppably(
                 _execute_retrying_start,
                 papermill.execute_notebook,
                 str(to_run),
