@@ -145,6 +145,8 @@ def execute_stoppably(execute, *args, **kwargs):
         worker.join(30)  # its last write of the executed notebook, before the clean-up
         remove_connection_files(first_kernel)
         raise
+    finally:
+        del STARTED_KERNELS[first_kernel:]
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("value")

@@ -452,6 +452,7 @@ def run_batch(jobs: Sequence[ReportJob], *, workers: int = 2, stream=None) -> in
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
     children_before = set(multiprocessing.active_children())
+    interrupted: KeyboardInterrupt | None = None
     pool = ProcessPoolExecutor(
         max_workers=min(workers, total), mp_context=context, initializer=_batch_worker_start
     )
@@ -470,10 +471,11 @@ def run_batch(jobs: Sequence[ReportJob], *, workers: int = 2, stream=None) -> in
                 print(f"[job {number}/{total}] FAILED {job.output}: {message}", file=stream)
                 status = max(status, code)
     except KeyboardInterrupt as exc:
-        started = [p for p in multiprocessing.active_children() if p not in children_before]
-        _stop_workers(started)
-        pool.shutdown(wait=False, cancel_futures=True)
-        signum = getattr(exc, "signum", signal.SIGINT)
+        interrupted = exc
+        _stop_workers([p for p in multiprocessing.active_children() if p not in children_before])
+    finally:
+        pool.shutdown(wait=interrupted is None, cancel_futures=True)
+    if interrupted is not None:
+        signum = getattr(interrupted, "signum", signal.SIGINT)
         raise ReportInterrupted(signum, finished=finished) from None
-    pool.shutdown(wait=True)
     return status
