@@ -484,3 +484,30 @@ def test_the_kernel_is_told_to_print_progress_only_with_the_progress_bar(tmp_pat
         seen[progress] = running.run_report(job, progress_bar=progress).results["progress"]
         assert running.PROGRESS_ENV not in os.environ
     assert seen == {True: "1", False: None}
+
+
+def test_a_batch_stopped_after_one_report_keeps_it_and_says_so(signal_folder):
+    quick, slow = signal_folder / "pid-quick.txt", signal_folder / "pid-slow.txt"
+    jobs = [
+        {"chapter": "sleeper.ipynb", "parameters": {"pid_file": str(quick), "seconds": 0},
+         "output": "out/quick.html"},
+        {"chapter": "sleeper.ipynb", "parameters": {"pid_file": str(slow)},
+         "output": "out/slow.html"},
+    ]  # fmt: skip
+    (signal_folder / "jobs.yaml").write_text(json.dumps({"jobs": jobs}))
+    process = _start(signal_folder, ["batch", str(signal_folder / "jobs.yaml"), "-j", "2"])
+    _wait_for([slow, signal_folder / "out" / "quick.html"], process)
+    time.sleep(2)  # for its worker to hand the result back
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=180)
+    assert process.returncode == 143, err
+    assert err == (
+        "hbm-report: error: interrupted; no other report was written (1 finished, listed above)\n"
+    )
+    assert re.fullmatch(r"\[job 1/2\] .*/out/quick\.html \(notebook quick\.ipynb\): .*\n", out)
+    assert sorted(p.name for p in (signal_folder / "out").iterdir()) == [
+        "quick.html",
+        "quick.ipynb",
+    ]
+    assert sorted(p.name for p in (signal_folder / "tmp").iterdir()) == []
+    assert not _running(int(slow.read_text().split()[0]))

@@ -456,9 +456,12 @@ def run_batch(jobs: Sequence[ReportJob], *, workers: int = 2, stream=None) -> in
     pool = ProcessPoolExecutor(
         max_workers=min(workers, total), mp_context=context, initializer=_batch_worker_start
     )
+    futures = {}
+    reported = set()
     try:
         futures = {pool.submit(_batch_worker, job): (i, job) for i, job in enumerate(jobs, 1)}
         for future in as_completed(futures):
+            reported.add(future)
             number, job = futures[future]
             try:
                 result, message, code = future.result()
@@ -473,6 +476,14 @@ def run_batch(jobs: Sequence[ReportJob], *, workers: int = 2, stream=None) -> in
     except KeyboardInterrupt as exc:
         interrupted = exc
         _stop_workers([p for p in multiprocessing.active_children() if p not in children_before])
+        # Reports finished just before the signal are kept: say so.
+        for future, (number, _) in futures.items():
+            if future in reported or not future.done() or future.cancelled():
+                continue
+            if future.exception() is None and future.result()[0] is not None:
+                finished += 1
+                line = future.result()[0].summary_line()
+                print(f"[job {number}/{total}] {line}", file=stream, flush=True)
     finally:
         pool.shutdown(wait=interrupted is None, cancel_futures=True)
     if interrupted is not None:
