@@ -85,6 +85,9 @@ class ReportInterrupted(KeyboardInterrupt):
 
 
 def _raise_interrupted(signum, frame):
+    # Once: a second SIGTERM (a batch's pool sends its own when a worker ends) must not cut
+    # the clean-up the first one started short.
+    signal.signal(signum, signal.SIG_IGN)
     raise ReportInterrupted(signum)
 
 
