@@ -98,6 +98,10 @@ OUTPUTS_ONTO_NOTEBOOKS = [
         lambda f: ["01", "-o", str(TEMPLATE.with_suffix(".html")), "--force"],
         r"cannot write .*grouped-data-report\.ipynb: it is the data report's template",
     ),
+    (
+        lambda f: ["01", "-o", str(NOTEBOOKS / "04-radon-pooling.html"), "--force"],
+        r"cannot write .*/04-radon-pooling\.ipynb: it is chapter 04-radon-pooling",
+    ),
 ]
 
 
@@ -105,11 +109,12 @@ OUTPUTS_ONTO_NOTEBOOKS = [
     ("argv", "message"),
     OUTPUTS_ONTO_NOTEBOOKS,
     ids=["itself", "another-chapter-by-dotdot", "chapter-by-symlink", "data-onto-chapter",
-         "data-onto-template", "chapter-onto-template"],
+         "data-onto-template", "chapter-onto-template", "the-workbooks-own-chapter"],
 )  # fmt: skip
 def test_no_output_replaces_a_notebook_the_command_reads(chapters_copy, capsys, argv, message):
     before = snapshot(chapters_copy)
     template_folder = snapshot(TEMPLATE.parent)
+    workbook_chapters = {p: p.stat().st_mtime_ns for p in NOTEBOOKS.iterdir()}
     with pytest.MonkeyPatch.context() as patch:
         # The first refusal on the data path comes before PyMC is loaded.
         patch.setitem(sys.modules, "pymc", None)
@@ -119,6 +124,7 @@ def test_no_output_replaces_a_notebook_the_command_reads(chapters_copy, capsys, 
     assert line.endswith("write the report somewhere else")
     assert snapshot(chapters_copy) == before
     assert snapshot(TEMPLATE.parent) == template_folder
+    assert {p: p.stat().st_mtime_ns for p in NOTEBOOKS.iterdir()} == workbook_chapters
 
 
 def test_a_chapter_copy_is_refused_when_run_through_the_console_script(chapters_copy):

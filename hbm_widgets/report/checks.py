@@ -45,16 +45,19 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+WORKBOOK_NOTEBOOKS = REPORT_DIR.parent.parent / "notebooks"
+
+
 def notebooks_dir() -> Path:
     """The chapters' folder (``HBM_NOTEBOOKS_DIR`` overrides it)."""
     override = os.environ.get(NOTEBOOKS_ENV)
     if override:
         return Path(override)
-    return REPORT_DIR.parent.parent / "notebooks"
+    return WORKBOOK_NOTEBOOKS
 
 
-def _chapters() -> list[Path]:
-    return sorted(notebooks_dir().glob("[0-9][0-9]-*.ipynb"))
+def _chapters(folder: Path | None = None) -> list[Path]:
+    return sorted((folder or notebooks_dir()).glob("[0-9][0-9]-*.ipynb"))
 
 
 def chapter_path(chapter: str | os.PathLike) -> Path:
@@ -384,8 +387,10 @@ def _read_parameter_file(path: str | os.PathLike) -> dict:
 
 
 def _read_notebooks(notebook: Path | None) -> dict[str, str]:
-    """Real path -> description of every notebook a report reads and must never replace."""
-    protected = {os.path.realpath(p): f"chapter {p.stem}" for p in _chapters()}
+    """Real path -> description of every notebook a report reads and must never replace:
+    the chapters (of ``HBM_NOTEBOOKS_DIR`` and of the workbook), the template, ``notebook``."""
+    chapters = _chapters() + _chapters(WORKBOOK_NOTEBOOKS)
+    protected = {os.path.realpath(p): f"chapter {p.stem}" for p in chapters}
     protected[os.path.realpath(TEMPLATE)] = "the data report's template"
     if notebook is not None:
         protected[os.path.realpath(notebook)] = "the notebook being run"
