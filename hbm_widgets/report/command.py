@@ -14,9 +14,11 @@ complete, no and partial pooling on it. The executed notebook is kept beside the
 so the report opens offline. Both files are written under temporary names in the output
 folder and renamed at the end: a failed run leaves nothing under the requested names.
 
-Bad input (an unknown chapter or parameter, a value of the wrong type, a missing file or
-column, an output that exists) ends the command with exit status 2 and one line on stderr;
-a notebook that fails while running ends it with status 1.
+Bad input (an unknown chapter or parameter, a value of the wrong type or out of its declared
+range, a missing file or column, an output that exists or that is a notebook the command
+reads) ends the command with exit status 2 and one line on stderr; a notebook that fails
+while running ends it with status 1. Ctrl-C (status 130) or SIGTERM (143) kills the kernel,
+or a batch's workers and their kernels, and removes every file the run had begun.
 
 This module reads the command line; :mod:`~hbm_widgets.report.checks` and
 :mod:`~hbm_widgets.report.jobs` check the input and make the jobs,
@@ -40,12 +42,20 @@ from hbm_widgets.report.checks import (
     chapter_path,
     resolve_value,
 )
-from hbm_widgets.report.jobs import ReportJob, batch_jobs, chapter_job, data_job
+from hbm_widgets.report.jobs import FAMILIES, ReportJob, batch_jobs, chapter_job, data_job
 from hbm_widgets.report.page import notebook_to_html
-from hbm_widgets.report.running import ReportResult, ReportRunError, run_batch, run_report
+from hbm_widgets.report.running import (
+    ReportInterrupted,
+    ReportResult,
+    ReportRunError,
+    run_batch,
+    run_report,
+    terminate_interrupts,
+)
 
 __all__ = [
     "ReportInputError",
+    "ReportInterrupted",
     "ReportJob",
     "ReportResult",
     "ReportRunError",
@@ -179,7 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a chapter (the word 'chapter' may be left out)",
         description="Run a chapter with papermill and write it as an HTML report. Parameter "
         "names must be those of the chapter's parameters cell, and values must have the type "
-        "of its defaults (a whole number where the default is one; any number for a float). "
+        "of its defaults (a whole number where the default is one; any number for a float) "
+        "and lie in the range its comment ends with, such as (> 0) or (0 < target_accept < 1). "
         f"Chapters: {', '.join(p.stem for p in _chapters()) or 'none found'}.",
     )
     chapter.add_argument("chapter", metavar="CHAPTER", help='"01-bayes-rule", "01" or a path')
@@ -191,7 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar=("NAME", "VALUE"),
         help="set a parameter; VALUE is read as papermill does (True, False, None, "
-        "a whole number, a number, else a string). Repeat for several.",
+        "a whole number, a number, else a string), or as a list or mapping when it starts "
+        "with [ or { (Python or YAML, quoted for the shell). Repeat for several.",
     )
     chapter.add_argument(
         "-f",
@@ -246,6 +258,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="error",
         help="rows with a missing value in a used column: refuse the file (default) or drop them",
     )
+    data.add_argument(
+        "--family",
+        choices=list(FAMILIES),
+        default=None,
+        help="the outcome's distribution; by default an outcome of 0/1 values or counts is "
+        "refused, and gaussian fits a normal model to it anyway",
+    )
     _add_output_options(data)
 
     batch = commands.add_parser(
@@ -278,7 +297,7 @@ def _job_from_args(args) -> ReportJob:
     if args.command == "chapter":
         parameters = {}
         for name, value in args.parameter:
-            parameters[name] = resolve_value(value)
+            parameters[name] = resolve_value(value, name=name)
         return chapter_job(
             args.chapter,
             parameters,
@@ -302,6 +321,7 @@ def _job_from_args(args) -> ReportJob:
         seed=args.seed,
         target_accept=args.target_accept,
         missing=args.missing,
+        family=args.family,
         output=args.output,
         show_code=args.show_code,
         force=args.force,
@@ -309,8 +329,26 @@ def _job_from_args(args) -> ReportJob:
     )
 
 
+def _interrupted(exc: KeyboardInterrupt) -> int:
+    finished = getattr(exc, "finished", 0)
+    if finished:
+        _fail(f"interrupted; no other report was written ({finished} finished, listed above)")
+    else:
+        _fail("interrupted; no report was written")
+    return getattr(exc, "exit_code", 130)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; returns its exit status (0 done, 1 a notebook failed, 2 bad input)."""
+    """Run the command; returns its exit status (0 done, 1 a notebook failed, 2 bad input,
+    130 Ctrl-C, 143 SIGTERM)."""
+    try:
+        with terminate_interrupts():
+            return _main(argv)
+    except KeyboardInterrupt as exc:  # during the checks, or between two steps of a run
+        return _interrupted(exc)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] not in ("chapter", "data", "batch") and not argv[0].startswith("-"):
         argv.insert(0, "chapter")
@@ -341,8 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         _fail(f"could not write the report: {exc}")
         return 1
-    except KeyboardInterrupt:
-        _fail("interrupted; no report was written")
-        return 130
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc)
     print(result.summary_line(), flush=True)
     return 0

@@ -17,7 +17,7 @@ import yaml
 
 from hbm_widgets.core.errors import WorkbookInputError
 from hbm_widgets.report.checks import (
-    REPORT_DIR,
+    TEMPLATE,
     ReportInputError,
     _check_output,
     _check_parameters,
@@ -30,7 +30,9 @@ from hbm_widgets.report.checks import (
 
 __all__ = ["ReportJob", "batch_jobs", "chapter_job", "data_job"]
 
-TEMPLATE = REPORT_DIR / "templates" / "grouped-data-report.ipynb"
+# The outcome families ``--family`` may name (None: the loader decides, refusing an outcome
+# that looks binary or like counts).
+FAMILIES = ("gaussian",)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,14 @@ class ReportJob:
     def notebook_output(self) -> Path:
         """Where the executed notebook is kept: the report's path with ``.ipynb``."""
         return self.output.with_suffix(".ipynb")
+
+    @property
+    def written(self) -> dict[str, Path]:
+        """Every file the job writes, by what it is."""
+        files = {"report": self.output, "executed notebook": self.notebook_output}
+        if self.results_json is not None:
+            files["results file"] = self.results_json
+        return files
 
 
 def chapter_job(
@@ -100,7 +110,7 @@ def chapter_job(
         label=f"chapter {notebook.stem}",
         notebook=notebook,
         parameters=checked,
-        output=_check_output(output, force=force),
+        output=_check_output(output, force=force, notebook=notebook),
         cwd=notebook.parent,
         show_code=show_code,
         force=force,
@@ -124,6 +134,7 @@ def data_job(
     seed: int = 8927,
     target_accept: float = 0.9,
     missing: str = "error",
+    family: str | None = None,
     show_code: bool = False,
     force: bool = False,
     results_json: str | os.PathLike | None = None,
@@ -132,7 +143,9 @@ def data_job(
 
     The CSV is loaded with :func:`hbm_widgets.load_grouped_csv` and the three models the
     report fits are built once (not sampled), so that a bad file or an impossible model
-    fails here with one clear message.
+    fails here with one clear message. ``family`` names the outcome's family (``"gaussian"``
+    fits a normal model whatever the outcome looks like); None lets the loader refuse an
+    outcome of 0/1 values or counts.
 
     Raises
     ------
@@ -142,14 +155,6 @@ def data_job(
     # A missing file is the commonest mistake: said before PyMC is loaded (seconds).
     if not csv_path.is_file():
         raise ReportInputError(f"no such file: {csv_path}")
-    from hbm_widgets.core.build import build_model
-    from hbm_widgets.core.data import load_grouped_csv
-    from hbm_widgets.core.summaries import POOLING_STRATEGIES, pooling_strategy_specs
-
-    if pooling not in POOLING_STRATEGIES:
-        raise ReportInputError(
-            f"unknown pooling {pooling!r}; expected one of: {', '.join(POOLING_STRATEGIES)}"
-        )
     draws = _whole("draws", draws, 1)
     tune = _whole("tune", tune, 0)
     chains = _whole("chains", chains, 1)
@@ -158,21 +163,14 @@ def data_job(
         raise ReportInputError(f"target_accept must be a number, got {target_accept!r}")
     if not 0 < target_accept < 1:
         raise ReportInputError(f"target_accept must be between 0 and 1, got {target_accept!r}")
+    if family is not None and family not in FAMILIES:
+        raise ReportInputError(f"unknown family {family!r}; expected one of: {', '.join(FAMILIES)}")
     if varying in ("slope", "both") and predictor is None:
         raise ReportInputError(
             f"varying={varying!r} needs a predictor whose slope can vary; name one with --predictor"
         )
-    data = load_grouped_csv(
-        csv_path,
-        group=group,
-        outcome=outcome,
-        predictor=predictor,
-        group_predictor=group_predictor,
-        missing=missing,
-    )
-    specs = pooling_strategy_specs(varying=varying, group_predictor=group_predictor is not None)
-    for spec in specs.values():
-        build_model(spec, data)
+    # The loader and the template take ``family`` only when one is named.
+    family_option = {} if family is None else {"family": family}
     parameters = {
         "RANDOM_SEED": seed,
         "csv_path": str(csv_path.resolve()),
@@ -187,11 +185,34 @@ def data_job(
         "tune": tune,
         "chains": chains,
         "target_accept": float(target_accept),
+        **family_option,
     }
     # The values were checked above; the template's names are checked here, so that the
-    # two cannot drift apart unnoticed.
+    # two cannot drift apart unnoticed. Both this and the outputs are checked before the
+    # imports below, which load PyMC.
     checked = _check_parameters(parameters, TEMPLATE, "the report template", check_types=False)
-    output_path = _check_output(output, force=force)
+    output_path = _check_output(output, force=force, notebook=TEMPLATE)
+    results_path = _check_results_json(results_json, force=force)
+    from hbm_widgets.core.build import build_model
+    from hbm_widgets.core.data import load_grouped_csv
+    from hbm_widgets.core.summaries import POOLING_STRATEGIES, pooling_strategy_specs
+
+    if pooling not in POOLING_STRATEGIES:
+        raise ReportInputError(
+            f"unknown pooling {pooling!r}; expected one of: {', '.join(POOLING_STRATEGIES)}"
+        )
+    data = load_grouped_csv(
+        csv_path,
+        group=group,
+        outcome=outcome,
+        predictor=predictor,
+        group_predictor=group_predictor,
+        missing=missing,
+        **family_option,
+    )
+    specs = pooling_strategy_specs(varying=varying, group_predictor=group_predictor is not None)
+    for spec in specs.values():
+        build_model(spec, data)
     return ReportJob(
         kind="data",
         label=f"data {csv_path.name}",
@@ -201,7 +222,7 @@ def data_job(
         cwd=output_path.parent,
         show_code=show_code,
         force=force,
-        results_json=_check_results_json(results_json, force=force),
+        results_json=results_path,
     )
 
 
@@ -228,6 +249,7 @@ _DATA_KEYS = {
     "seed",
     "target_accept",
     "missing",
+    "family",
     "output",
     "results_json",
     "show_code",
@@ -314,10 +336,20 @@ def batch_jobs(path: str | os.PathLike, *, force: bool = False) -> list[ReportJo
         except WorkbookInputError as exc:
             raise ReportInputError(f"{where}: {_one_line(exc)}") from None
         jobs.append(job)
-    outputs = [job.output for job in jobs]
-    for i, out in enumerate(outputs):
-        if out in outputs[:i]:
-            raise ReportInputError(
-                f"jobs {outputs.index(out) + 1} and {i + 1} of {path.name} both write {out}"
-            )
+    _refuse_shared_files(jobs, path.name)
     return jobs
+
+
+def _refuse_shared_files(jobs: Sequence[ReportJob], batch_name: str) -> None:
+    """Refuse two jobs writing one file, however its path is spelled (links, ``..``)."""
+    writers: dict[str, tuple[int, str, Path]] = {}
+    for number, job in enumerate(jobs, start=1):
+        for what, target in job.written.items():
+            real = os.path.realpath(target)
+            if real in writers and writers[real][0] != number:
+                first, first_what, first_path = writers[real]
+                raise ReportInputError(
+                    f"jobs {first} and {number} of {batch_name} both write {real} "
+                    f"(job {first}'s {first_what} {first_path}, job {number}'s {what} {target})"
+                )
+            writers.setdefault(real, (number, what, target))

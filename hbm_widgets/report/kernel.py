@@ -6,11 +6,20 @@ often on a busy machine) that wake-up is missed: the kernel has replied and is i
 client still waits, and the run hangs for ever (reported as jupyter/nbclient#312). Waiting
 in slices of a second instead costs nothing and cannot miss a reply for longer than a slice,
 since each slice ends with a real check of the socket.
+
+:class:`ReportKernelManager` also records each kernel it launches, so that a run stopped by
+Ctrl-C or SIGTERM (:func:`execute_stoppably`) can kill the kernel and all it started.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import subprocess
+import threading
 from queue import Empty
+from typing import Any
 
 from jupyter_client import AsyncKernelManager
 from jupyter_client.asynchronous import AsyncKernelClient
@@ -18,7 +27,14 @@ from jupyter_client.channels import AsyncZMQSocketChannel
 from jupyter_client.ioloop import AsyncIOLoopKernelManager
 from traitlets import DottedObjectName, Type
 
-__all__ = ["PollingKernelClient", "PollingKernelManager", "PollingServerKernelManager"]
+__all__ = [
+    "PollingKernelClient",
+    "PollingKernelManager",
+    "PollingServerKernelManager",
+    "ReportKernelManager",
+    "execute_stoppably",
+    "kill_kernels",
+]
 
 POLL_SECONDS = 1.0
 
@@ -53,3 +69,84 @@ class PollingKernelManager(AsyncKernelManager):
 class PollingServerKernelManager(PollingKernelManager, AsyncIOLoopKernelManager):
     """The same polling clients for a server's kernels (Voila's, for ``make app``): Voila
     runs the explorers page through nbclient, and the page creates many widgets."""
+
+
+# (pid, process group, manager) of every kernel this process started, so that a run that
+# is stopped can kill its kernel, and whatever the kernel started, at once (see running.py).
+STARTED_KERNELS: list[tuple[int, int | None, ReportKernelManager]] = []
+
+
+class ReportKernelManager(PollingKernelManager):
+    """The polling kernel manager, recording each kernel's process as it is launched."""
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw) -> None:
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+        provisioner = self.provisioner
+        pid = getattr(provisioner, "pid", None)
+        if pid is not None:
+            STARTED_KERNELS.append((pid, getattr(provisioner, "pgid", None), self))
+
+
+def kill_kernels(since: int = 0) -> None:
+    """Kill the kernels started since ``STARTED_KERNELS[since]``, and their process groups.
+
+    jupyter_client starts each kernel in a session of its own, so its process group holds
+    the kernel and whatever it started (worker processes of a study), and nothing else.
+    """
+    for pid, group, manager in STARTED_KERNELS[since:]:
+        try:
+            if group is not None and group == pid:
+                os.killpg(group, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass  # already gone
+        # Reaped here, or it would stay a zombie should this process exit at once.
+        process = getattr(manager.provisioner, "process", None)
+        if process is not None:
+            try:
+                process.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+
+
+def remove_connection_files(since: int = 0) -> None:
+    """Remove the connection files of killed kernels (a polite shutdown would have)."""
+    for _, _, manager in STARTED_KERNELS[since:]:
+        manager.cleanup_connection_file()
+
+
+def execute_stoppably(execute, *args, **kwargs):
+    """``execute(*args, **kwargs)`` in a thread, so that Ctrl-C or SIGTERM stop it cleanly.
+
+    papermill's client takes those signals only to shut its kernel down politely: the
+    kernel, interrupted mid-cell, prints a traceback, and the run goes on to fail. Run from
+    a thread, the client leaves the signals to this (main) thread, which kills the kernel
+    and everything it started, waits for the thread to finish writing, and re-raises.
+    """
+    first_kernel = len(STARTED_KERNELS)
+    outcome: dict[str, Any] = {}
+
+    def target():
+        try:
+            outcome["value"] = execute(*args, **kwargs)
+        except BaseException as exc:  # handed over to the main thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=target, name="hbm-report-execute", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.25)
+    except KeyboardInterrupt:
+        # Quiet from here on: papermill would report the kernel's death it is about to see.
+        logging.getLogger("papermill").setLevel(logging.CRITICAL + 1)
+        kill_kernels(first_kernel)
+        worker.join(30)  # its last write of the executed notebook, before the clean-up
+        remove_connection_files(first_kernel)
+        raise
+    finally:
+        del STARTED_KERNELS[first_kernel:]
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")

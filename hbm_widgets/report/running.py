@@ -14,11 +14,14 @@ import logging
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,9 +40,20 @@ from hbm_widgets.report.checks import (
 from hbm_widgets.report.jobs import ReportJob
 from hbm_widgets.report.page import notebook_to_html
 
-__all__ = ["ReportResult", "ReportRunError", "run_batch", "run_report"]
+__all__ = [
+    "ReportInterrupted",
+    "ReportResult",
+    "ReportRunError",
+    "run_batch",
+    "run_report",
+    "terminate_interrupts",
+]
 
 _log = logging.getLogger(__name__)
+
+# Set for the kernel while papermill's progress bar is on: the notebook's own long steps
+# then print their progress to the terminal too.
+PROGRESS_ENV = "HBM_REPORT_PROGRESS"
 
 # Errors a notebook raises for a bad setting: they end the command as bad input (status 2).
 _INPUT_ERRORS = {"WorkbookInputError", "DataValidationError", "SpecificationError"}
@@ -51,6 +65,69 @@ class ReportRunError(RuntimeError):
     def __init__(self, message: str, *, exit_code: int = 1) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+class ReportInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped a run; its kernel was killed and its files removed.
+
+    ``finished`` counts the reports of a batch written before it stopped.
+    """
+
+    def __init__(self, signum: int = signal.SIGINT, *, finished: int = 0) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.finished = finished
+
+    @property
+    def exit_code(self) -> int:
+        """The shell's convention: 128 + the signal's number (130 for Ctrl-C, 143 SIGTERM)."""
+        return 128 + self.signum
+
+
+def _raise_interrupted(signum, frame):
+    # Once: a second SIGTERM (a batch's pool sends its own when a worker ends) must not cut
+    # the clean-up the first one started short.
+    signal.signal(signum, signal.SIG_IGN)
+    raise ReportInterrupted(signum)
+
+
+@contextmanager
+def terminate_interrupts() -> Iterator[None]:
+    """SIGTERM stops the process the way Ctrl-C does, through every ``finally`` on the way.
+
+    Only the main thread can handle signals; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGTERM, _raise_interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back while the finished files are renamed into place.
+
+    A signal that came meanwhile is dropped: the report was written, so the run ends as a
+    success rather than leaving one file of the two.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        for signum in signal.sigpending() & _STOP_SIGNALS:
+            handler = signal.signal(signum, signal.SIG_IGN)  # discards the pending one
+            signal.signal(signum, handler)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
 
 @dataclass(frozen=True)
@@ -220,15 +297,15 @@ def run_report(job: ReportJob, *, progress_bar: bool = True) -> ReportResult:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    from hbm_widgets.report.kernel import PollingKernelManager
+    from hbm_widgets.report.kernel import ReportKernelManager, execute_stoppably
 
     start = time.perf_counter()
-    output = _check_output(job.output, force=job.force)
+    output = _check_output(job.output, force=job.force, notebook=job.notebook)
     folder = output.parent
     temporary: list[Path] = []
     results_dir = Path(tempfile.mkdtemp(prefix="hbm-report-"))
     results_file = results_dir / "results.json"
-    renderer_before = os.environ.get(RENDERER_ENV)
+    environment_before = {name: os.environ.get(name) for name in (RENDERER_ENV, PROGRESS_ENV)}
     papermill_logger = logging.getLogger("papermill")
     level_before = papermill_logger.level
     try:
@@ -237,10 +314,15 @@ def run_report(job: ReportJob, *, progress_bar: bool = True) -> ReportResult:
         report = _temp_path(folder, output.stem, ".html")
         temporary.append(report)
         os.environ[RENDERER_ENV] = "svg"
+        if progress_bar:
+            os.environ[PROGRESS_ENV] = "1"
+        else:
+            os.environ.pop(PROGRESS_ENV, None)
         papermill_logger.setLevel(logging.ERROR)
         to_run, parameters = _notebook_to_run(job, results_file)
         try:
-            _execute_retrying_start(
+            execute_stoppably(
+                _execute_retrying_start,
                 papermill.execute_notebook,
                 str(to_run),
                 str(executed),
@@ -253,8 +335,12 @@ def run_report(job: ReportJob, *, progress_bar: bool = True) -> ReportResult:
                 # Keep the kernel's own start-up notices off the terminal.
                 extra_arguments=["--IPKernelApp.log_level=ERROR"],
                 # jupyter_client's manager, but never waiting on a missed wake-up for ever.
-                kernel_manager_class=PollingKernelManager,
+                kernel_manager_class=ReportKernelManager,
             )
+        except KeyboardInterrupt:
+            if progress_bar:
+                print(file=sys.stderr, flush=True)  # end the progress bar's line
+            raise
         except PapermillExecutionError as exc:
             code = 2 if exc.ename in _INPUT_ERRORS else 1
             raise ReportRunError(
@@ -293,15 +379,17 @@ def run_report(job: ReportJob, *, progress_bar: bool = True) -> ReportResult:
                 raise ReportInputError(
                     f"{target} appeared while the report ran; pass --force to replace it"
                 )
-        os.replace(executed, job.notebook_output)
-        os.replace(report, output)
-        if job.results_json is not None:
-            os.replace(kept, job.results_json)
+        with _signals_deferred():
+            os.replace(executed, job.notebook_output)
+            os.replace(report, output)
+            if job.results_json is not None:
+                os.replace(kept, job.results_json)
     finally:
-        if renderer_before is None:
-            os.environ.pop(RENDERER_ENV, None)
-        else:
-            os.environ[RENDERER_ENV] = renderer_before
+        for name, value in environment_before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         papermill_logger.setLevel(level_before)
         for path in temporary:
             path.unlink(missing_ok=True)
@@ -316,40 +404,92 @@ def run_report(job: ReportJob, *, progress_bar: bool = True) -> ReportResult:
     )
 
 
+def _batch_worker_start() -> None:
+    """Workers leave Ctrl-C to the batch's own process, which stops them with SIGTERM."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _batch_worker(job: ReportJob) -> tuple[ReportResult | None, str, int]:
-    try:
-        return run_report(job, progress_bar=False), "", 0
-    except WorkbookInputError as exc:
-        return None, _one_line(exc), 2
-    except ReportRunError as exc:
-        return None, _one_line(exc), exc.exit_code
+    with terminate_interrupts():
+        try:
+            return run_report(job, progress_bar=False), "", 0
+        except WorkbookInputError as exc:
+            return None, _one_line(exc), 2
+        except ReportRunError as exc:
+            return None, _one_line(exc), exc.exit_code
+        except KeyboardInterrupt as exc:
+            # Its kernel and files are gone; the worker must not go on to another job.
+            logging.shutdown()
+            os._exit(getattr(exc, "exit_code", 128 + signal.SIGINT))
+
+
+def _stop_workers(workers: Sequence[multiprocessing.process.BaseProcess]) -> None:
+    """SIGTERM each worker (one running a report removes its kernel and files), then wait."""
+    for worker in workers:
+        try:
+            os.kill(worker.pid, signal.SIGTERM)
+        except (ProcessLookupError, TypeError):
+            pass
+    for worker in workers:
+        worker.join(60)
 
 
 def run_batch(jobs: Sequence[ReportJob], *, workers: int = 2, stream=None) -> int:
     """Run checked jobs in parallel processes, printing one summary line per job.
 
     Returns the exit status: 0 when every report was written, else the worst job's status.
+
+    Raises
+    ------
+    ReportInterrupted
+        Ctrl-C or SIGTERM: the workers were stopped, and no unfinished report left a file.
     """
     stream = sys.stdout if stream is None else stream
     workers = _whole("workers", workers, 1)
     status = 0
+    finished = 0
     total = len(jobs)
     # Workers are forked from a fresh server process that imported this module once (not
     # from this process, whose threads and state a fork would copy; nor spawned, which would
     # import the package again in every worker).
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
-    with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=context) as pool:
+    children_before = set(multiprocessing.active_children())
+    interrupted: KeyboardInterrupt | None = None
+    pool = ProcessPoolExecutor(
+        max_workers=min(workers, total), mp_context=context, initializer=_batch_worker_start
+    )
+    futures = {}
+    reported = set()
+    try:
         futures = {pool.submit(_batch_worker, job): (i, job) for i, job in enumerate(jobs, 1)}
         for future in as_completed(futures):
+            reported.add(future)
             number, job = futures[future]
             try:
                 result, message, code = future.result()
             except Exception as exc:  # a worker that died (BrokenProcessPool and the like)
                 result, message, code = None, f"the worker failed: {_one_line(exc)}", 1
             if result is not None:
+                finished += 1
                 print(f"[job {number}/{total}] {result.summary_line()}", file=stream, flush=True)
             else:
                 print(f"[job {number}/{total}] FAILED {job.output}: {message}", file=stream)
                 status = max(status, code)
+    except KeyboardInterrupt as exc:
+        interrupted = exc
+        _stop_workers([p for p in multiprocessing.active_children() if p not in children_before])
+        # Reports finished just before the signal are kept: say so.
+        for future, (number, _) in futures.items():
+            if future in reported or not future.done() or future.cancelled():
+                continue
+            if future.exception() is None and future.result()[0] is not None:
+                finished += 1
+                line = future.result()[0].summary_line()
+                print(f"[job {number}/{total}] {line}", file=stream, flush=True)
+    finally:
+        pool.shutdown(wait=interrupted is None, cancel_futures=True)
+    if interrupted is not None:
+        signum = getattr(interrupted, "signum", signal.SIGINT)
+        raise ReportInterrupted(signum, finished=finished) from None
     return status
