@@ -147,14 +147,10 @@ def main() -> None:
 
 
 def _headline(figures: dict, reference: dict[str, float]) -> list[str]:
-    rows = {
-        (row["model"], row["parameter"]): row
-        for row in figures["parameters"]
-        if row["model"] == "partial pooling, varying intercept"
-    }
+    rows = {row["parameter"]: row for row in figures["parameters"] if row["model"] == "partial"}
     lines = ["partial pooling (posterior mean, sd) vs MixedLM (REML):"]
     for name, value in reference.items():
-        row = rows[("partial pooling, varying intercept", name)]
+        row = rows[name]
         gap = (row["mean"] - value) / row["sd"]
         lines.append(
             f"    {name:<12} {row['mean']:.4f} (sd {row['sd']:.4f})  MixedLM {value:.4f}  "

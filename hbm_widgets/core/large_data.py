@@ -16,10 +16,12 @@ from hbm_widgets.core.data import GroupedData
 from hbm_widgets.core.errors import DataValidationError, WorkbookInputError
 
 __all__ = [
+    "CHARTED_GROUPS",
     "MEMORY_LIMIT_ENV",
     "PROGRESS_ENV",
     "check_report_size",
     "estimated_report_memory",
+    "groups_to_chart",
     "partial_pooling_parameterization",
     "report_progress",
     "significant_figures",
@@ -34,6 +36,10 @@ MEMORY_LIMIT_ENV = "HBM_REPORT_MEMORY_LIMIT"  # in MB
 # names, the three models' per-observation LOO results); and bytes per stored draw of a
 # group coefficient, over the three fits (no pooling, partial pooling and its offsets) and
 # the copies the group tables make while summarising them.
+# A chart of a few thousand groups is unreadable, and Vega-Lite's SVG export of one overflows
+# its stack; past this many, charts show an even spread of the groups.
+CHARTED_GROUPS = 60
+
 _BASE_BYTES = 1.2e9
 _BYTES_PER_ROW = 1_000
 _BYTES_PER_GROUP_DRAW = 8 * 10
@@ -174,6 +180,20 @@ def partial_pooling_parameterization(data: GroupedData) -> str:
     if within <= 0 or between <= 0:
         return "non_centered"
     return "centered" if float(np.median(sizes)) * between / within >= 1 else "non_centered"
+
+
+def groups_to_chart(data: GroupedData, *, at_most: int = CHARTED_GROUPS) -> list[str]:
+    """Every group's name when there are at most ``at_most``; otherwise ``at_most`` of them,
+    evenly spread over the groups ordered by size (then name), smallest and largest included.
+    """
+    if isinstance(at_most, bool) or not isinstance(at_most, int) or at_most < 2:
+        raise WorkbookInputError(f"at_most must be a whole number >= 2, got {at_most!r}")
+    names = np.asarray(data.group_names)
+    if data.n_groups <= at_most:
+        return names.tolist()
+    by_size = np.lexsort((names, np.bincount(data.group_idx, minlength=data.n_groups)))
+    picks = np.unique(np.linspace(0, data.n_groups - 1, at_most).round().astype(int))
+    return names[by_size[picks]].tolist()
 
 
 def _significant(value, digits: int) -> str:
