@@ -112,7 +112,7 @@ def main() -> None:
     command = [
         str(ROOT / ".venv/bin/hbm-report"),
         *("data", str(csv), "--group", "site", "--outcome", "y", "--predictor", "x"),
-        *("-o", str(out), "--results-json", str(results), "--force"),
+        *("-o", str(out), "--results-json", str(results), "--force", "--no-progress"),
     ]
     lines = [
         f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
