@@ -30,19 +30,19 @@ __all__ = [
 PROGRESS_ENV = "HBM_REPORT_PROGRESS"
 MEMORY_LIMIT_ENV = "HBM_REPORT_MEMORY_LIMIT"  # in MB
 
-# The report's memory, measured on benchmarks/report_large.py's file and smaller ones
-# (see benchmarks/results/report-large.txt): a kernel with PyMC, JAX and the compiled
-# samplers; bytes per row of the file (the file read twice as a data frame, the group
-# names, the three models' per-observation LOO results); and bytes per stored draw of a
-# group coefficient, over the three fits (no pooling, partial pooling and its offsets) and
-# the copies the group tables make while summarising them.
 # A chart of a few thousand groups is unreadable, and Vega-Lite's SVG export of one overflows
 # its stack; past this many, charts show an even spread of the groups.
 CHARTED_GROUPS = 60
 
-_BASE_BYTES = 1.2e9
+# The report's peak memory (the command and its kernel), fitted to two runs at the defaults
+# (benchmarks/report_large.py): 1.29 GB for 2,000 rows in 50 groups, 1.91 GB for 300,000
+# rows in 2,000 groups. The base is a kernel with PyMC, JAX and the compiled samplers; a row
+# costs the file read twice as a data frame and the three models' per-observation LOO
+# results (about 350 bytes counted, 1,000 allowed); a stored draw of a group coefficient the
+# fits' copies of it and those the group tables make while summarising them.
+_BASE_BYTES = 1.3e9
 _BYTES_PER_ROW = 1_000
-_BYTES_PER_GROUP_DRAW = 8 * 10
+_BYTES_PER_GROUP_DRAW = 8 * 5
 
 
 def report_progress(message: str) -> None:
@@ -146,11 +146,17 @@ def check_report_size(
         options.append(f"--draws {int(room_for_draws // per_draw)} or fewer")
     if room_for_rows >= _BYTES_PER_ROW:
         options.append(f"a file of at most {int(room_for_rows // _BYTES_PER_ROW):,} rows")
-    advice = (
-        f"it would fit with {' or '.join(options)}"
-        if options
-        else "no setting fits; use a machine with more memory"
-    )
+    room = limit - _BASE_BYTES
+    if options:
+        advice = f"it would fit with {' or '.join(options)}"
+    elif room >= per_draw + _BYTES_PER_ROW:
+        # Neither alone is enough: half the room for each.
+        advice = (
+            f"it would fit with --draws {int(room / 2 // per_draw)} or fewer and a file of "
+            f"at most {int(room / 2 // _BYTES_PER_ROW):,} rows"
+        )
+    else:
+        advice = f"the report alone needs about {_megabytes(_BASE_BYTES)}; use more memory"
     raise DataValidationError(
         f"the file has {n_rows:,} rows in {n_groups:,} groups: the report would need about "
         f"{_megabytes(needed)} at {draws} draws x {chains} chains, more than the "
