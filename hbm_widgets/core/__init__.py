@@ -79,6 +79,21 @@ _EXPORTS = {
     "posterior_shrinkage_table": "summaries",
     "predict_new_group": "summaries",
     "warning_box_html": "summaries",
+    "DEFAULT_LOO_SUBSAMPLE": "chunked_loo",
+    "loo_in_chunks": "chunked_loo",
+    "pointwise_log_likelihood": "chunked_loo",
+    "GroupStatistics": "sufficient",
+    "add_group_statistics_likelihood": "sufficient",
+    "group_statistics": "sufficient",
+    "CHARTED_GROUPS": "large_data",
+    "MEMORY_LIMIT_ENV": "large_data",
+    "groups_to_chart": "large_data",
+    "PROGRESS_ENV": "large_data",
+    "check_report_size": "large_data",
+    "estimated_report_memory": "large_data",
+    "partial_pooling_parameterization": "large_data",
+    "report_progress": "large_data",
+    "significant_figures": "large_data",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

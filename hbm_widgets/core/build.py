@@ -62,6 +62,7 @@ def build_model(
     *,
     outcome_as_data: bool = False,
     priors_as_data: bool = False,
+    sufficient_statistics: bool = False,
 ) -> pm.Model:
     """Build the PyMC model a spec describes, on grouped data.
 
@@ -80,6 +81,12 @@ def build_model(
         Hold every prior's parameters in data containers (``prior_<role>_<parameter>``, e.g.
         ``prior_sigma_alpha_sigma``) instead of constants, so that a refit with other prior
         values of the same families only sets data (see :class:`hbm_widgets.Refitter`).
+    sufficient_statistics : bool
+        For a normal likelihood: evaluate it from each group's sufficient statistics (see
+        :mod:`hbm_widgets.core.sufficient`), a ``pm.Potential`` named after the outcome, so
+        that a gradient costs a few operations per group rather than per observation. The
+        free variables and the log density are the same; there is no observed variable, no
+        ``obs_id`` dim and no per-observation data container.
 
     Returns
     -------
@@ -102,6 +109,8 @@ def build_model(
     if priors_as_data:
         priors = {role: _PriorAsData(role, prior) for role, prior in priors.items()}
     group = data.group_name
+    if sufficient_statistics:
+        return _group_statistics_model(spec, data, priors, outcome_as_data=outcome_as_data)
     coords = {group: data.group_names.tolist(), "obs_id": np.arange(data.n_obs)}
 
     with pm.Model(coords=coords) as model:
@@ -131,6 +140,26 @@ def build_model(
             )
         else:
             pm.Normal(data.outcome_name, mu=mu, sigma=sigma, observed=observed, dims="obs_id")
+    return model
+
+
+def _group_statistics_model(spec, data, priors, *, outcome_as_data: bool) -> pm.Model:
+    from hbm_widgets.core.sufficient import add_group_statistics_likelihood
+
+    if spec.likelihood != "normal" or outcome_as_data:
+        raise SpecificationError(
+            "sufficient_statistics=True needs a normal likelihood and the outcome as a "
+            f"constant, got likelihood={spec.likelihood!r}, outcome_as_data={outcome_as_data}"
+        )
+    group = data.group_name
+    with pm.Model(coords={group: data.group_names.tolist()}) as model:
+        u = None
+        if spec.group_predictor:
+            u = pm.Data(data.group_predictor_name, data.group_predictor, dims=group)
+        intercept, slope = _coefficients(spec, priors, group, u)
+        sigma = priors["sigma"].create("sigma")
+        slope = slope if data.predictor is not None else None
+        add_group_statistics_likelihood(data, intercept=intercept, slope=slope, sigma=sigma)
     return model
 
 
