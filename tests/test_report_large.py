@@ -186,6 +186,15 @@ def test_partial_pooling_is_centred_when_groups_are_large(tmp_path):
     assert hbm.partial_pooling_parameterization(large) == "centered"
     radon = hbm.GroupedData.from_frame(hbm.load_radon(), group="county", outcome="log_radon")
     assert hbm.partial_pooling_parameterization(radon) == "non_centered"
+    # Eight groups of ten whose means differ by half the noise: informative enough for a
+    # ratio of about 2, where the centred form still diverges.
+    rng = np.random.default_rng(1)
+    group = np.repeat(np.arange(8), 10)
+    outcome = rng.normal(0, 0.5, size=8)[group] + rng.normal(size=80)
+    few = hbm.GroupedData.from_frame(
+        pd.DataFrame({"g": group, "y": outcome}), group="g", outcome="y"
+    )
+    assert hbm.partial_pooling_parameterization(few) == "non_centered"
 
 
 @pytest.mark.slow

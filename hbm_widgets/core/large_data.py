@@ -165,6 +165,11 @@ def check_report_size(
     )
 
 
+# How many times the population's information the median group's own data must carry
+# before the centred form is used.
+CENTRED_FROM = 10.0
+
+
 def partial_pooling_parameterization(data: GroupedData) -> str:
     """``"centered"`` when the typical group's own data outweigh the population, else
     ``"non_centered"``.
@@ -174,7 +179,9 @@ def partial_pooling_parameterization(data: GroupedData) -> str:
     mixes slowly (300,000 rows in 2,000 groups: R-hat 1.05, bulk ESS 88 non-centred, R-hat
     1.01 and ESS 3,600 centred). The rule compares, for the median group, the information
     of its own mean (``n_j / sigma^2``) with the population's (``1 / tau^2``), from moment
-    estimates of the within-group and between-group variances.
+    estimates of the within-group and between-group variances, and asks for ten times as
+    much: at a ratio of about 2 (eight groups of ten, group SD half the noise SD) the centred
+    form still diverged where the non-centred one did not.
     """
     sizes = np.bincount(data.group_idx, minlength=data.n_groups).astype(float)
     means = np.bincount(data.group_idx, weights=data.outcome, minlength=data.n_groups) / sizes
@@ -186,7 +193,8 @@ def partial_pooling_parameterization(data: GroupedData) -> str:
     between = float(np.var(means, ddof=1)) - float(np.mean(within / sizes))
     if within <= 0 or between <= 0:
         return "non_centered"
-    return "centered" if float(np.median(sizes)) * between / within >= 1 else "non_centered"
+    information_ratio = float(np.median(sizes)) * between / within
+    return "centered" if information_ratio >= CENTRED_FROM else "non_centered"
 
 
 def groups_to_chart(data: GroupedData, *, at_most: int = CHARTED_GROUPS) -> list[str]:
