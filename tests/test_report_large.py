@@ -20,6 +20,7 @@ import statsmodels.formula.api as smf
 import hbm_widgets as hbm
 from hbm_widgets.core import chunked_loo
 from hbm_widgets.core.errors import DataValidationError, SpecificationError
+from hbm_widgets.report.command import main
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -245,3 +246,18 @@ def test_report_on_a_medium_file_agrees_with_mixedlm(tmp_path):
     }
     for name, value in reference.items():
         assert abs(partial[name]["mean"] - value) < 3 * partial[name]["sd"], name
+
+
+def test_the_command_refuses_a_file_too_large_before_any_kernel(tmp_path, monkeypatch, capsys):
+    write_large_csv(tmp_path / "big.csv", rows=20_000, groups=200)
+    monkeypatch.setenv(hbm.MEMORY_LIMIT_ENV, "500")
+    output = tmp_path / "big.html"
+    status = main(
+        ["data", str(tmp_path / "big.csv"), "--group", "site", "--outcome", "y", "-o", str(output)]
+    )
+    assert status == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert error.startswith("hbm-report: error: the file has 20,000 rows in 200 groups")
+    assert "more than the 500 MB available" in error
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv"]

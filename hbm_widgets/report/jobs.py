@@ -195,6 +195,7 @@ def data_job(
     results_path = _check_results_json(results_json, force=force)
     from hbm_widgets.core.build import build_model
     from hbm_widgets.core.data import load_grouped_csv
+    from hbm_widgets.core.large_data import check_report_size
     from hbm_widgets.core.summaries import POOLING_STRATEGIES, pooling_strategy_specs
 
     if pooling not in POOLING_STRATEGIES:
@@ -210,6 +211,9 @@ def data_job(
         missing=missing,
         **family_option,
     )
+    # A file too large for the machine is refused now, with its size and what would fit,
+    # rather than by the kernel a minute later.
+    check_report_size(data.n_obs, data.n_groups, draws=draws, chains=chains, varying=varying)
     specs = pooling_strategy_specs(varying=varying, group_predictor=group_predictor is not None)
     for spec in specs.values():
         build_model(spec, data)

@@ -51,8 +51,9 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-# Set for the kernel while papermill's progress bar is on: the notebook's own long steps
-# then print their progress to the terminal too.
+# Set for the kernel while progress is shown: the notebook's own long steps (the data
+# report's fits and LOO) then print a line each to the terminal, in place of papermill's bar
+# of cells, whose line they would break.
 PROGRESS_ENV = "HBM_REPORT_PROGRESS"
 
 # Errors a notebook raises for a bad setting: they end the command as bad input (status 2).
@@ -314,6 +315,8 @@ def run_report(job: ReportJob, *, progress_bar: bool = True) -> ReportResult:
         report = _temp_path(folder, output.stem, ".html")
         temporary.append(report)
         os.environ[RENDERER_ENV] = "svg"
+        # A data report prints a line per fit; a chapter shows papermill's bar of cells.
+        cell_bar = progress_bar and job.kind != "data"
         if progress_bar:
             os.environ[PROGRESS_ENV] = "1"
         else:
@@ -331,14 +334,14 @@ def run_report(job: ReportJob, *, progress_bar: bool = True) -> ReportResult:
                 # The kernel runs this interpreter, whatever jupyter finds first on PATH.
                 language="python",
                 cwd=str(job.cwd),
-                progress_bar=progress_bar,
+                progress_bar=cell_bar,
                 # Keep the kernel's own start-up notices off the terminal.
                 extra_arguments=["--IPKernelApp.log_level=ERROR"],
                 # jupyter_client's manager, but never waiting on a missed wake-up for ever.
                 kernel_manager_class=ReportKernelManager,
             )
         except KeyboardInterrupt:
-            if progress_bar:
+            if cell_bar:
                 print(file=sys.stderr, flush=True)  # end the progress bar's line
             raise
         except PapermillExecutionError as exc:
