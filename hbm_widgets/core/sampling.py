@@ -32,7 +32,12 @@ from typing import Literal
 import arviz as az
 import numpy as np
 import pymc as pm
+import pytensor.tensor as pt
 import xarray as xr
+from pymc.logprob.transforms import Transform
+from pymc.model.transform.conditioning import change_value_transforms
+from pytensor.compile.sharedvalue import SharedVariable
+from pytensor.graph.basic import Constant
 
 from hbm_widgets.core import jax_nuts
 from hbm_widgets.core.errors import WorkbookInputError
@@ -60,11 +65,87 @@ _log = logging.getLogger(__name__)
 # One compiled nutpie model per PyMC model object, dropped with the model.
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
+# Priors whose spread stays within these bounds are sampled as written. All three samplers
+# start each chain within +-1 of the prior's centre on the unconstrained scale and adapt their
+# mass matrix from 1 (NumPyro and Stan also add a fixed 1e-3 * 5 / (n + 5) to every adapted
+# variance), so a parameter whose posterior spread is far from 1 (an outcome measured near
+# 1e-9 or 1e9) is adapted to a scale that is wrong by orders of magnitude and never mixes.
+_SCALE_BOUNDS = (0.05, 1e3)
+# Location-scale families: their last parameter is the scale.
+_LOCATION_SCALE_OPS = {"NormalRV", "StudentTRV", "CauchyRV", "LaplaceRV", "LogisticRV", "GumbelRV"}
+_PRIOR_DRAWS = 500
+
 
 def _check_counts(draws, tune, chains) -> None:
     for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise WorkbookInputError(f"{name} must be a whole number >= {low}, got {value!r}")
+
+
+class _Rescaled(Transform):
+    """``x = centre + spread * u``: a parameter sampled in units of its prior's spread."""
+
+    name = "rescaled"
+    ndim_supp = 0
+
+    def __init__(self, centre: float, spread: float) -> None:
+        self.centre, self.spread = centre, spread
+
+    def forward(self, value, *inputs):
+        return (value - self.centre) / self.spread
+
+    def backward(self, value, *inputs):
+        return self.centre + self.spread * value
+
+    def log_jac_det(self, value, *inputs):
+        return pt.zeros_like(value) + np.log(self.spread)
+
+
+def _constant_scale(rv) -> np.ndarray | None:
+    """The scale parameter of a location-scale prior when it is a constant or data, else None."""
+    if type(rv.owner.op).__name__ not in _LOCATION_SCALE_OPS:
+        return None
+    scale = rv.owner.inputs[-1]
+    if isinstance(scale, Constant):
+        return np.asarray(scale.data, dtype=float)
+    if isinstance(scale, SharedVariable):
+        return np.asarray(scale.get_value(), dtype=float)
+    return None
+
+
+def _well_scaled(model: pm.Model) -> pm.Model:
+    """``model``, or a copy sampled in units of each prior's spread when a spread is extreme.
+
+    The copy differs only in the transform of the parameters sampled without one (normal and
+    other location-scale priors): each is sampled as ``(x - centre) / spread``, the centre and
+    spread of 500 draws from its prior, a linear change of variables that leaves the posterior
+    unchanged. As the workbook's default priors are scaled to the data, the sampler then meets
+    the same problem whatever the outcome's units (1e-9 or 1e9). Models whose known prior
+    spreads lie within ``_SCALE_BOUNDS`` (every chapter's) are sampled as written, so their
+    draws stay what they were. The copy is made afresh on every call, so that it holds the
+    model's current data; nutpie then compiles it every time too.
+    """
+    low, high = _SCALE_BOUNDS
+    plain = [
+        rv
+        for rv in model.free_RVs
+        if model.rvs_to_transforms.get(rv) is None and rv.dtype.startswith("float")
+    ]
+    spreads = [_constant_scale(rv) for rv in plain]
+    if not any(s is not None and ((s < low) | (s > high)).any() for s in spreads):
+        return model
+    try:
+        draws = pm.draw(plain, draws=_PRIOR_DRAWS, random_seed=0)
+    except (NotImplementedError, ValueError, TypeError) as error:
+        # A prior that cannot be drawn from (Flat): sampled as written.
+        _log.info("priors cannot be drawn from (%s): sampling without rescaling", error)
+        return model
+    transforms = {}
+    for rv, values in zip(plain, draws, strict=True):
+        spread = float(np.std(values))
+        if np.isfinite(spread) and spread > 0 and not low <= spread <= high:
+            transforms[rv.name] = _Rescaled(float(np.mean(values)), spread)
+    return change_value_transforms(model, transforms) if transforms else model
 
 
 def _nutpie_available() -> bool:
@@ -274,10 +355,12 @@ def sample(
             sampler = "pymc"
 
     started = time.perf_counter()
+    # The model the sampler sees: the same posterior, rescaled when a prior's spread is extreme.
+    sampled_model = _well_scaled(model)
     if sampler == "numpyro":
         try:
             idata = jax_nuts.sample_numpyro(
-                model,
+                sampled_model,
                 random_seed=random_seed,
                 draws=draws,
                 tune=tune,
@@ -292,7 +375,7 @@ def sample(
             sampler = "pymc"
     if sampler == "nutpie":
         idata = _sample_nutpie(
-            model,
+            sampled_model,
             random_seed=random_seed,
             draws=draws,
             tune=tune,
@@ -302,7 +385,7 @@ def sample(
             progressbar=progressbar,
         )
     if sampler == "pymc":
-        with model:
+        with sampled_model:
             # Named: left to itself, pm.sample picks nutpie whenever it is installed.
             idata = pm.sample(
                 nuts_sampler="pymc",
