@@ -20,7 +20,9 @@ from hbm_widgets.core.errors import DataValidationError
 
 __all__ = [
     "FAMILIES",
+    "INTERNAL_NAMES",
     "GroupedData",
+    "ModelNames",
     "data_dir",
     "load_gcse",
     "load_grouped_csv",
@@ -35,6 +37,51 @@ FAMILIES = (None, "gaussian")
 # at least this share of it, or it has at most this many distinct values.
 COUNT_ZERO_SHARE = 0.1
 COUNT_MAX_DISTINCT = 10
+
+# Names a model built from grouped data gives its own variables, dims and data containers
+# (see hbm_widgets.core.build), and the dims of a fit's draws: a column is never given one.
+_COEFFICIENTS = ("alpha", "beta")
+INTERNAL_NAMES = frozenset(
+    {
+        *_COEFFICIENTS,
+        *(f"{kind}_{c}" for kind in ("mu", "sigma", "gamma", "z") for c in _COEFFICIENTS),
+        "sigma",
+        "nu",
+        "corr",
+        "rho",
+        "obs_id",
+        "chain",
+        "draw",
+        "sample",
+    }
+)
+
+
+@dataclass(frozen=True)
+class ModelNames:
+    """What a model calls the things it makes from the data's columns.
+
+    Each is named after its column (the group dim ``county``, its index ``county_idx``, the
+    outcome ``log_radon``) unless that name is taken: by a name the model uses itself
+    (:data:`INTERNAL_NAMES`, a prior's data container ``prior_...``, PyMC's transformed
+    ``..._log__``) or by a name given before it. A taken name gets ``_`` and the column's
+    role appended until it is free (a group column ``sigma`` gives the dim ``sigma_group``
+    and the index ``sigma_group_idx``; an outcome ``alpha`` the variable ``alpha_outcome``).
+    Tables and charts keep the columns' own names.
+    """
+
+    group_dim: str
+    group_index: str
+    outcome: str
+    outcome_observed: str
+    predictor: str | None
+    group_predictor: str | None
+
+
+def _taken(name: str, given: set[str]) -> bool:
+    return (
+        name in INTERNAL_NAMES or name in given or name.startswith("prior_") or name.endswith("__")
+    )
 
 
 def data_dir() -> Path:
@@ -180,6 +227,33 @@ class GroupedData:
         )
 
     @property
+    def model_names(self) -> ModelNames:
+        """The names of the model's group dim, data containers and outcome (see ModelNames)."""
+        given: set[str] = set()
+
+        def claim(name: str, role: str) -> str:
+            while _taken(name, given):
+                name = f"{name}_{role}"
+            given.add(name)
+            return name
+
+        group_dim = claim(str(self.group_name), "group")
+        outcome = claim(str(self.outcome_name), "outcome")
+        predictor = group_predictor = None
+        if self.predictor_name is not None:
+            predictor = claim(str(self.predictor_name), "predictor")
+        if self.group_predictor_name is not None:
+            group_predictor = claim(str(self.group_predictor_name), "group_predictor")
+        return ModelNames(
+            group_dim=group_dim,
+            group_index=claim(f"{group_dim}_idx", "group"),
+            outcome=outcome,
+            outcome_observed=claim(f"{outcome}_observed", "outcome"),
+            predictor=predictor,
+            group_predictor=group_predictor,
+        )
+
+    @property
     def n_obs(self) -> int:
         return int(self.outcome.shape[0])
 
@@ -200,8 +274,12 @@ class GroupedData:
 
     @property
     def coords(self) -> dict[str, list]:
-        """PyMC coordinates: the group dimension named after the group column."""
-        return {self.group_name: self.group_names.tolist(), "obs_id": list(range(self.n_obs))}
+        """PyMC coordinates: the group dimension named after the group column (see
+        :attr:`model_names`)."""
+        return {
+            self.model_names.group_dim: self.group_names.tolist(),
+            "obs_id": list(range(self.n_obs)),
+        }
 
     def summary(self) -> pd.DataFrame:
         """A one-row-per-group table: size, mean outcome and group-level predictor."""

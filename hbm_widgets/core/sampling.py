@@ -40,7 +40,7 @@ from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Constant
 
 from hbm_widgets.core import jax_nuts
-from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.core.errors import WorkbookInputError, check_number, check_whole_number
 
 __all__ = ["DEFAULT_SAMPLER", "DEFAULT_TARGET_ACCEPT", "SAMPLERS", "compiled_sampler", "sample"]
 
@@ -76,10 +76,30 @@ _LOCATION_SCALE_OPS = {"NormalRV", "StudentTRV", "CauchyRV", "LaplaceRV", "Logis
 _PRIOR_DRAWS = 500
 
 
-def _check_counts(draws, tune, chains) -> None:
-    for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise WorkbookInputError(f"{name} must be a whole number >= {low}, got {value!r}")
+def _check_arguments(model, **arguments) -> dict:
+    """The arguments of :func:`sample`, checked up front: a WorkbookInputError names the first
+    that is not what it should be; the counts come back as ints."""
+    if not isinstance(model, pm.Model):
+        raise WorkbookInputError(
+            f"model must be a PyMC model (pymc.Model, e.g. from hbm.build_model), "
+            f"got {type(model).__name__}"
+        )
+    checked = dict(arguments)
+    checked["random_seed"] = check_whole_number("random_seed", arguments["random_seed"])
+    for name, low in (("draws", 1), ("tune", 0), ("chains", 1)):
+        checked[name] = check_whole_number(name, arguments[name], low=low)
+    checked["target_accept"] = check_number(
+        "target_accept", arguments["target_accept"], above=0, below=1
+    )
+    for name in ("log_likelihood", "progressbar"):
+        if not isinstance(arguments[name], bool):
+            raise WorkbookInputError(f"{name} must be True or False, got {arguments[name]!r}")
+    sampler = arguments["sampler"]
+    if sampler is not None and (not isinstance(sampler, str) or sampler not in SAMPLERS):
+        raise WorkbookInputError(f"unknown sampler {sampler!r}; expected one of {SAMPLERS}")
+    if arguments["cores"] is not None:
+        checked["cores"] = check_whole_number("cores", arguments["cores"], low=1)
+    return checked
 
 
 class _Rescaled(Transform):
@@ -305,7 +325,7 @@ def sample(
     ----------
     model : pymc.Model
     random_seed : int
-        Required: every fit in the workbook is reproducible.
+        Required, a whole number >= 0: every fit in the workbook is reproducible.
     draws, tune, chains : int
         Kept draws per chain, tuning steps per chain, and number of chains.
     target_accept : float
@@ -335,16 +355,24 @@ def sample(
     >>> model = hbm.build_model(hbm.ModelSpec(pooling="partial"), data)
     >>> idata = hbm.sample(model, random_seed=1, sampler="nutpie")  # doctest: +SKIP
     """
-    _check_counts(draws, tune, chains)
-    if not 0 < target_accept < 1:
-        raise WorkbookInputError(f"target_accept must be between 0 and 1, got {target_accept!r}")
+    checked = _check_arguments(
+        model,
+        random_seed=random_seed,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        target_accept=target_accept,
+        log_likelihood=log_likelihood,
+        progressbar=progressbar,
+        sampler=sampler,
+        cores=cores,
+    )
+    random_seed, draws, tune = checked["random_seed"], checked["draws"], checked["tune"]
+    chains = checked["chains"]
+    target_accept, cores = checked["target_accept"], checked["cores"]
     sampler = DEFAULT_SAMPLER if sampler is None else sampler
-    if sampler not in SAMPLERS:
-        raise WorkbookInputError(f"unknown sampler {sampler!r}; expected one of {SAMPLERS}")
     if cores is None:
         cores = max(1, min(chains, os.cpu_count() or 1))
-    elif isinstance(cores, bool) or not isinstance(cores, int) or cores < 1:
-        raise WorkbookInputError(f"cores must be a whole number >= 1, got {cores!r}")
     if sampler == "nutpie" and not _nutpie_available():
         _log.warning("nutpie is not installed: sampling with PyMC's NUTS instead")
         sampler = "pymc"
