@@ -18,16 +18,14 @@ import pandas as pd
 
 from hbm_widgets.core.errors import DataValidationError
 
+# FAMILIES, INTERNAL_NAMES, ModelNames and outcome_family_problem are used by the core's
+# other modules; the core's public names are these.
 __all__ = [
-    "FAMILIES",
-    "INTERNAL_NAMES",
     "GroupedData",
-    "ModelNames",
     "data_dir",
     "load_gcse",
     "load_grouped_csv",
     "load_radon",
-    "outcome_family_problem",
 ]
 
 MissingPolicy = Literal["error", "drop"]
