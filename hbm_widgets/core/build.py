@@ -8,13 +8,13 @@ What is named after a column (the group dim, its index ``<group>_idx``, the pred
 group-level predictor's data containers, the observed outcome and ``<outcome>_observed``)
 never takes a name the model uses itself: a column named like one of the model's variables
 (``alpha``, ``sigma``, ``mu_alpha``, ``z_alpha``, ``corr``...), a dim (``obs_id``, or a fit's
-``chain``, ``draw`` and ``sample``), a prior's data container (``prior_...``) or a PyMC
-transformed variable (``..._log__``), or a name given to another column before it (group,
-outcome, predictor, group-level predictor, in that order), has ``_`` and its role appended
-until it is free: a group column ``sigma`` gives the dim ``sigma_group`` and the index
-``sigma_group_idx``, a predictor ``sigma`` the container ``sigma_predictor``, an outcome
-``alpha`` the observed variable ``alpha_outcome``. ``GroupedData.model_names`` holds the
-names; tables and charts keep the columns' own.
+``chain``, ``draw`` and ``sample``), a prior's data container (``prior_<role>_<parameter>``)
+or a PyMC transformed variable (``..._log__``), or a name given before it (in the order group
+dim, group index, outcome, ``<outcome>_observed``, predictor, group-level predictor), has
+``_`` and its role appended until it is free: a group column ``sigma`` gives the dim
+``sigma_group`` and the index ``sigma_group_idx``, a predictor ``sigma`` the container
+``sigma_predictor``, an outcome ``alpha`` the observed variable ``alpha_outcome``.
+``GroupedData.model_names`` holds the names; tables and charts keep the columns' own.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ that a mistake surfaces as a clear message rather than deep inside PyMC.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -55,16 +56,21 @@ INTERNAL_NAMES = frozenset(
 )
 
 
+# A prior's data container: prior_<role>_<parameter> (see build.prior_data_name).
+_PRIOR_DATA_NAME = re.compile(r"prior_\w+_(mu|sigma|nu|alpha|beta|lower|upper|lam|eta)")
+
+
 @dataclass(frozen=True)
 class ModelNames:
     """What a model calls the things it makes from the data's columns.
 
     Each is named after its column (the group dim ``county``, its index ``county_idx``, the
     outcome ``log_radon``) unless that name is taken: by a name the model uses itself
-    (:data:`INTERNAL_NAMES`, a prior's data container ``prior_...``, PyMC's transformed
-    ``..._log__``) or by a name given before it. A taken name gets ``_`` and the column's
-    role appended until it is free (a group column ``sigma`` gives the dim ``sigma_group``
-    and the index ``sigma_group_idx``; an outcome ``alpha`` the variable ``alpha_outcome``).
+    (:data:`INTERNAL_NAMES`, a prior's data container ``prior_<role>_<parameter>``, PyMC's
+    transformed ``..._log__``) or by a name given before it (in the order of the fields
+    below). A taken name gets ``_`` and the column's role appended until it is free (a group
+    column ``sigma`` gives the dim ``sigma_group`` and the index ``sigma_group_idx``; an
+    outcome ``alpha`` the variable ``alpha_outcome``).
     Tables and charts keep the columns' own names.
     """
 
@@ -78,7 +84,10 @@ class ModelNames:
 
 def _taken(name: str, given: set[str]) -> bool:
     return (
-        name in INTERNAL_NAMES or name in given or name.startswith("prior_") or name.endswith("__")
+        name in INTERNAL_NAMES
+        or name in given
+        or _PRIOR_DATA_NAME.fullmatch(name) is not None
+        or name.endswith("__")
     )
 
 
@@ -236,7 +245,9 @@ class GroupedData:
             return name
 
         group_dim = claim(str(self.group_name), "group")
+        group_index = claim(f"{group_dim}_idx", "group")
         outcome = claim(str(self.outcome_name), "outcome")
+        outcome_observed = claim(f"{outcome}_observed", "outcome")
         predictor = group_predictor = None
         if self.predictor_name is not None:
             predictor = claim(str(self.predictor_name), "predictor")
@@ -244,9 +255,9 @@ class GroupedData:
             group_predictor = claim(str(self.group_predictor_name), "group_predictor")
         return ModelNames(
             group_dim=group_dim,
-            group_index=claim(f"{group_dim}_idx", "group"),
+            group_index=group_index,
             outcome=outcome,
-            outcome_observed=claim(f"{outcome}_observed", "outcome"),
+            outcome_observed=outcome_observed,
             predictor=predictor,
             group_predictor=group_predictor,
         )
@@ -353,7 +364,7 @@ def _grouped_data(
             first = used.index[infinite.argmax()]
             raise DataValidationError(
                 f"{role} column {column!r} holds {int(infinite.sum())} infinite value(s) "
-                f"(inf or -inf), the first in {row_label(first)}; expected finite numbers"
+                f"(inf or -inf), the first at {row_label(first)}; expected finite numbers"
             )
 
     incomplete = used.isna().any(axis=1)
@@ -382,7 +393,9 @@ def _grouped_data(
             raise DataValidationError(problem)
     for role, column in numeric_roles.items():
         # Finite values whose spread overflows (beyond about 1e154) leave no usable scale.
-        if not np.isfinite(np.std(used[column].to_numpy())):
+        with np.errstate(over="ignore"):
+            spread = np.std(used[column].to_numpy())
+        if not np.isfinite(spread):
             raise DataValidationError(
                 f"{role} column {column!r} spans too wide a range (its standard deviation "
                 "overflows); rescale it, e.g. to other units or a logarithm"
