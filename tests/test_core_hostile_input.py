@@ -541,7 +541,9 @@ def test_a_fit_at_any_scale_is_the_unit_fit_rescaled(
         "beta": outcome_scale / predictor_scale,
     }
     rhat = az.rhat(fit.posterior)
-    assert max(float(rhat[v].max()) for v in scale) < 1.02
+    # Two chains of 500 draws: the unit-scale fit's R-hat is 1.01-1.03 too; before the fix these
+    # fits ended between 3.0 and 4.0.
+    assert max(float(rhat[v].max()) for v in scale) < 1.05
     assert int(fit.sample_stats["diverging"].sum()) == 0
     mcse = az.mcse(fit.posterior)
     unit_mcse = az.mcse(unit_scale_fit.posterior)
