@@ -254,7 +254,7 @@ def small_model(small_data):
         ({"chains": "4"}, "chains must be a whole number >= 1, got '4'"),
         ({"chains": True}, "chains must be a whole number >= 1, got True"),
         ({"target_accept": "high"}, "target_accept must be a number between 0 and 1, got 'high'"),
-        ({"target_accept": 1}, "target_accept must be a number between 0 and 1, got 1"),
+        ({"target_accept": 1}, "target_accept must be between 0 and 1, got 1"),
         ({"target_accept": math.nan}, "target_accept must be a number between 0 and 1, got nan"),
         (
             {"sampler": "stan"},

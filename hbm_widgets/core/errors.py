@@ -48,18 +48,19 @@ def check_number(name: str, value, *, above: float | None = None, below: float |
     >>> check_number("hdi_prob", 1.5, above=0, below=1)
     Traceback (most recent call last):
     ...
-    hbm_widgets.core.errors.WorkbookInputError: hdi_prob must be a number between 0 and 1, got 1.5
+    hbm_widgets.core.errors.WorkbookInputError: hdi_prob must be between 0 and 1, got 1.5
     """
     if above is not None and below is not None:
-        wanted = f"a number between {above:g} and {below:g}"
+        bounds = f"between {above:g} and {below:g}"
     elif above is not None:
-        wanted = f"a number greater than {above:g}"
+        bounds = f"greater than {above:g}"
     elif below is not None:
-        wanted = f"a number less than {below:g}"
+        bounds = f"less than {below:g}"
     else:
-        wanted = "a finite number"
+        bounds = ""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        wanted = f"a number {bounds}" if bounds else "a finite number"
         raise WorkbookInputError(f"{name} must be {wanted}, got {value!r}")
     if (above is not None and value <= above) or (below is not None and value >= below):
-        raise WorkbookInputError(f"{name} must be {wanted}, got {value!r}")
+        raise WorkbookInputError(f"{name} must be {bounds}, got {value!r}")
     return float(value)
