@@ -17,7 +17,7 @@ import pytest
 import hbm_widgets as hbm
 from hbm_widgets import DataValidationError, GroupedData, WorkbookInputError
 from hbm_widgets.core import sampling
-from hbm_widgets.core.data import INTERNAL_NAMES
+from hbm_widgets.core.columns import INTERNAL_NAMES
 from hbm_widgets.core.errors import check_number, check_whole_number
 
 HBM_REPORT = Path(sys.executable).parent / "hbm-report"

@@ -9,7 +9,6 @@ that a mistake surfaces as a clear message rather than deep inside PyMC.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -17,10 +16,16 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from hbm_widgets.core.columns import (
+    FAMILIES,
+    ModelNames,
+    model_names,
+    one_line,
+    outcome_family_problem,
+    repeated_names,
+)
 from hbm_widgets.core.errors import DataValidationError
 
-# FAMILIES, INTERNAL_NAMES, ModelNames and outcome_family_problem are used by the core's
-# other modules; the core's public names are these.
 __all__ = [
     "GroupedData",
     "data_dir",
@@ -30,65 +35,6 @@ __all__ = [
 ]
 
 MissingPolicy = Literal["error", "drop"]
-# The outcome distributions ``family`` may name; None checks that a normal model suits.
-FAMILIES = (None, "gaussian")
-# An outcome of non-negative whole numbers with zeros looks like counts when zeros make up
-# at least this share of it, or it has at most this many distinct values.
-COUNT_ZERO_SHARE = 0.1
-COUNT_MAX_DISTINCT = 10
-
-# Names a model built from grouped data gives its own variables, dims and data containers
-# (see hbm_widgets.core.build), and the dims of a fit's draws: a column is never given one.
-_COEFFICIENTS = ("alpha", "beta")
-INTERNAL_NAMES = frozenset(
-    {
-        *_COEFFICIENTS,
-        *(f"{kind}_{c}" for kind in ("mu", "sigma", "gamma", "z") for c in _COEFFICIENTS),
-        "sigma",
-        "nu",
-        "corr",
-        "rho",
-        "obs_id",
-        "chain",
-        "draw",
-        "sample",
-    }
-)
-
-
-# A prior's data container: prior_<role>_<parameter> (see build.prior_data_name).
-_PRIOR_DATA_NAME = re.compile(r"prior_\w+_(mu|sigma|nu|alpha|beta|lower|upper|lam|eta)")
-
-
-@dataclass(frozen=True)
-class ModelNames:
-    """What a model calls the things it makes from the data's columns.
-
-    Each is named after its column (the group dim ``county``, its index ``county_idx``, the
-    outcome ``log_radon``) unless that name is taken: by a name the model uses itself
-    (:data:`INTERNAL_NAMES`, a prior's data container ``prior_<role>_<parameter>``, PyMC's
-    transformed ``..._log__``) or by a name given before it (in the order of the fields
-    below). A taken name gets ``_`` and the column's role appended until it is free (a group
-    column ``sigma`` gives the dim ``sigma_group`` and the index ``sigma_group_idx``; an
-    outcome ``alpha`` the variable ``alpha_outcome``).
-    Tables and charts keep the columns' own names.
-    """
-
-    group_dim: str
-    group_index: str
-    outcome: str
-    outcome_observed: str
-    predictor: str | None
-    group_predictor: str | None
-
-
-def _taken(name: str, given: set[str]) -> bool:
-    return (
-        name in INTERNAL_NAMES
-        or name in given
-        or _PRIOR_DATA_NAME.fullmatch(name) is not None
-        or name.endswith("__")
-    )
 
 
 def data_dir() -> Path:
@@ -236,30 +182,11 @@ class GroupedData:
     @property
     def model_names(self) -> ModelNames:
         """The names of the model's group dim, data containers and outcome (see ModelNames)."""
-        given: set[str] = set()
-
-        def claim(name: str, role: str) -> str:
-            while _taken(name, given):
-                name = f"{name}_{role}"
-            given.add(name)
-            return name
-
-        group_dim = claim(str(self.group_name), "group")
-        group_index = claim(f"{group_dim}_idx", "group")
-        outcome = claim(str(self.outcome_name), "outcome")
-        outcome_observed = claim(f"{outcome}_observed", "outcome")
-        predictor = group_predictor = None
-        if self.predictor_name is not None:
-            predictor = claim(str(self.predictor_name), "predictor")
-        if self.group_predictor_name is not None:
-            group_predictor = claim(str(self.group_predictor_name), "group_predictor")
-        return ModelNames(
-            group_dim=group_dim,
-            group_index=group_index,
-            outcome=outcome,
-            outcome_observed=outcome_observed,
-            predictor=predictor,
-            group_predictor=group_predictor,
+        return model_names(
+            group=self.group_name,
+            outcome=self.outcome_name,
+            predictor=self.predictor_name,
+            group_predictor=self.group_predictor_name,
         )
 
     @property
@@ -334,7 +261,7 @@ def _grouped_data(
     if family not in FAMILIES:
         allowed = ", ".join(repr(f) for f in FAMILIES)
         raise DataValidationError(f"family={family!r} is not one of {allowed}")
-    repeated = _repeated(df.columns)
+    repeated = repeated_names(df.columns)
     if repeated:
         raise DataValidationError(
             f"the data repeat the column name(s) {repeated}; each column needs its own name"
@@ -495,8 +422,8 @@ def load_grouped_csv(
             f"at position {exc.start})"
         ) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataValidationError(f"{path} is not a valid CSV file: {_one_line(exc)}") from None
-    repeated = _repeated(header.iloc[0].tolist()) if len(header) else ""
+        raise DataValidationError(f"{path} is not a valid CSV file: {one_line(exc)}") from None
+    repeated = repeated_names(header.iloc[0].tolist()) if len(header) else ""
     if repeated:
         raise DataValidationError(
             f"{path} repeats the column name(s) {repeated} in its header; "
@@ -519,46 +446,3 @@ def load_grouped_csv(
         # A row's label is its position among the data rows; the header is line 1.
         row_label=lambda label: f"line {label + 2}",
     )
-
-
-def _one_line(error: Exception) -> str:
-    return " ".join(str(error).split())
-
-
-def _repeated(columns) -> str:
-    """The column names given more than once, quoted and comma-separated ('' if none)."""
-    counts = pd.Series([str(c) for c in columns]).value_counts(sort=False)
-    return ", ".join(repr(name) for name in counts[counts > 1].index)
-
-
-def outcome_family_problem(outcome: np.ndarray, name: str) -> str | None:
-    """Why a normal model does not suit ``outcome``, or None when it does.
-
-    Refused: an outcome holding only 0 and 1 (a Bernoulli outcome), and one that looks like
-    counts: non-negative whole numbers including zeros, with zeros making up at least
-    :data:`COUNT_ZERO_SHARE` of the values or at most :data:`COUNT_MAX_DISTINCT` distinct
-    values. Whole-number scores without zeros (ratings from 1, the shipped data sets) or
-    with many distinct values and few zeros (exam marks 0-100) pass.
-    """
-    values = np.asarray(outcome, dtype=float)
-    distinct = np.unique(values)
-    if set(distinct.tolist()) == {0.0, 1.0}:
-        return (
-            f"outcome {name!r} holds only 0 and 1: a normal model would predict values "
-            "outside them; it needs a Bernoulli (logistic) model, which the workbook's "
-            "grouped models do not fit; set family to 'gaussian' to fit a normal model anyway"
-        )
-    whole = bool(np.all(values >= 0) and np.all(values == np.round(values)))
-    zero_share = float(np.mean(values == 0))
-    if (
-        whole
-        and zero_share > 0
-        and (zero_share >= COUNT_ZERO_SHARE or len(distinct) <= COUNT_MAX_DISTINCT)
-    ):
-        return (
-            f"outcome {name!r} looks like counts (whole numbers from 0 to {distinct[-1]:g}, "
-            f"{zero_share:.0%} zeros, {len(distinct)} distinct values): it needs a Poisson or "
-            "negative binomial model, which the workbook's grouped models do not fit; set "
-            "family to 'gaussian' to fit a normal model anyway"
-        )
-    return None
