@@ -194,13 +194,6 @@ def test_group_predictor_needs_one_in_the_data(small_data):
         build_model(ModelSpec(group_predictor=True), no_u)
 
 
-def test_column_names_that_clash_are_refused(small_data):
-    frame = small_data.frame.rename(columns={"score": "sigma"})
-    data = GroupedData.from_frame(frame, group="classroom", outcome="sigma")
-    with pytest.raises(SpecificationError, match=r"column name 'sigma' clashes"):
-        build_model(ModelSpec(), data)
-
-
 def test_wrong_argument_types(small_data):
     with pytest.raises(SpecificationError, match="expected a ModelSpec, got str"):
         build_model("partial", small_data)

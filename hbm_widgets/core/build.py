@@ -3,6 +3,18 @@
 Variables are named as in PyMC's style guide, with Greek spelled out (``mu_alpha``,
 ``sigma_alpha``), and the group dimension is named after the data's group column, so the
 radon model has ``alpha`` with dims ``county`` and a data container ``county_idx``.
+
+What is named after a column (the group dim, its index ``<group>_idx``, the predictor's and
+group-level predictor's data containers, the observed outcome and ``<outcome>_observed``)
+never takes a name the model uses itself: a column named like one of the model's variables
+(``alpha``, ``sigma``, ``mu_alpha``, ``z_alpha``, ``corr``...), a dim (``obs_id``, or a fit's
+``chain``, ``draw`` and ``sample``), a prior's data container (``prior_<role>_<parameter>``)
+or a PyMC transformed variable (``..._log__``), or a name given before it (in the order group
+dim, group index, outcome, ``<outcome>_observed``, predictor, group-level predictor), has
+``_`` and its role appended until it is free: a group column ``sigma`` gives the dim
+``sigma_group`` and the index ``sigma_group_idx``, a predictor ``sigma`` the container
+``sigma_predictor``, an outcome ``alpha`` the observed variable ``alpha_outcome``.
+``GroupedData.model_names`` holds the names; tables and charts keep the columns' own.
 """
 
 from __future__ import annotations
@@ -41,19 +53,6 @@ def check_compatible(spec: ModelSpec, data: GroupedData) -> None:
             "the spec uses a group-level predictor but the data have none; "
             "pass group_predictor=... when loading them"
         )
-    taken = {
-        "obs_id",
-        f"{data.group_name}_idx",
-        f"{data.outcome_name}_observed",
-        *spec.prior_roles(),
-        "z_alpha",
-        "z_beta",
-    }
-    for column in (data.outcome_name, data.predictor_name, data.group_predictor_name):
-        if column in taken:
-            raise SpecificationError(
-                f"column name {column!r} clashes with a model variable; rename the column"
-            )
 
 
 def build_model(
@@ -71,7 +70,8 @@ def build_model(
     spec : ModelSpec
         Pooling, varying part, parameterisation, likelihood and priors.
     data : GroupedData
-        The validated data; its column names name the data containers and dims.
+        The validated data; its column names name the data containers and dims (made
+        distinct from the model's own names, see the module's docstring).
     outcome_as_data : bool
         Hold the outcome in a data container too (``<outcome>_observed``), so that another
         outcome of the same shape (the next simulated data set) can be set and fitted
@@ -91,9 +91,10 @@ def build_model(
     Returns
     -------
     pymc.Model
-        With coords ``{group column: group names, "obs_id": ...}``, data containers for the
+        With coords ``{group dim: group names, "obs_id": ...}``, data containers for the
         group index, the predictor and the group-level predictor (so new data can be set for
-        predictions), and the observed outcome named after its column.
+        predictions), and the observed outcome named after its column
+        (``data.model_names`` gives each name).
 
     Examples
     --------
@@ -108,19 +109,20 @@ def build_model(
     priors = resolve_priors(spec, data)
     if priors_as_data:
         priors = {role: _PriorAsData(role, prior) for role, prior in priors.items()}
-    group = data.group_name
+    names = data.model_names
+    group = names.group_dim
     if sufficient_statistics:
         return _group_statistics_model(spec, data, priors, outcome_as_data=outcome_as_data)
     coords = {group: data.group_names.tolist(), "obs_id": np.arange(data.n_obs)}
 
     with pm.Model(coords=coords) as model:
-        group_idx = pm.Data(f"{group}_idx", data.group_idx, dims="obs_id")
+        group_idx = pm.Data(names.group_index, data.group_idx, dims="obs_id")
         x = None
         if data.predictor is not None:
-            x = pm.Data(data.predictor_name, data.predictor, dims="obs_id")
+            x = pm.Data(names.predictor, data.predictor, dims="obs_id")
         u = None
         if spec.group_predictor:
-            u = pm.Data(data.group_predictor_name, data.group_predictor, dims=group)
+            u = pm.Data(names.group_predictor, data.group_predictor, dims=group)
 
         intercept, slope = _coefficients(spec, priors, group, u)
         mu = intercept[group_idx] if spec.varies_intercept else intercept
@@ -128,18 +130,16 @@ def build_model(
             mu = mu + (slope[group_idx] if spec.varies_slope else slope) * x
 
         observed = (
-            pm.Data(f"{data.outcome_name}_observed", data.outcome, dims="obs_id")
+            pm.Data(names.outcome_observed, data.outcome, dims="obs_id")
             if outcome_as_data
             else data.outcome
         )
         sigma = priors["sigma"].create("sigma")
         if spec.likelihood == "student_t":
             nu = priors["nu"].create("nu")
-            pm.StudentT(
-                data.outcome_name, nu=nu, mu=mu, sigma=sigma, observed=observed, dims="obs_id"
-            )
+            pm.StudentT(names.outcome, nu=nu, mu=mu, sigma=sigma, observed=observed, dims="obs_id")
         else:
-            pm.Normal(data.outcome_name, mu=mu, sigma=sigma, observed=observed, dims="obs_id")
+            pm.Normal(names.outcome, mu=mu, sigma=sigma, observed=observed, dims="obs_id")
     return model
 
 
@@ -151,11 +151,12 @@ def _group_statistics_model(spec, data, priors, *, outcome_as_data: bool) -> pm.
             "sufficient_statistics=True needs a normal likelihood and the outcome as a "
             f"constant, got likelihood={spec.likelihood!r}, outcome_as_data={outcome_as_data}"
         )
-    group = data.group_name
+    names = data.model_names
+    group = names.group_dim
     with pm.Model(coords={group: data.group_names.tolist()}) as model:
         u = None
         if spec.group_predictor:
-            u = pm.Data(data.group_predictor_name, data.group_predictor, dims=group)
+            u = pm.Data(names.group_predictor, data.group_predictor, dims=group)
         intercept, slope = _coefficients(spec, priors, group, u)
         sigma = priors["sigma"].create("sigma")
         slope = slope if data.predictor is not None else None

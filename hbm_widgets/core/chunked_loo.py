@@ -43,8 +43,9 @@ def _group_draws(posterior: xr.Dataset, name: str, data: GroupedData) -> np.ndar
     if name not in posterior:
         return None
     values = posterior[name]
-    if data.group_name in values.dims:
-        return values.transpose(*_SAMPLE_DIMS, data.group_name).to_numpy()
+    group_dim = data.model_names.group_dim
+    if group_dim in values.dims:
+        return values.transpose(*_SAMPLE_DIMS, group_dim).to_numpy()
     return values.transpose(*_SAMPLE_DIMS).to_numpy()[..., None]
 
 

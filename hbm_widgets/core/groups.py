@@ -93,17 +93,19 @@ def _coefficient_draws(idata, data: GroupedData, coefficient: str) -> np.ndarray
     stacked = values.stack(sample=("chain", "draw"))
     if not extra:
         return np.repeat(stacked.values[:, None], data.n_groups, axis=1)
-    if extra != [data.group_name]:
+    # The fit's group dim: the group column's name unless the model uses that name itself.
+    group_dim = data.model_names.group_dim
+    if extra != [group_dim]:
         raise WorkbookInputError(
-            f"{coefficient!r} has dims {extra}; expected none or [{data.group_name!r}]"
+            f"{coefficient!r} has dims {extra}; expected none or [{group_dim!r}]"
         )
-    names = [str(n) for n in values[data.group_name].values]
+    names = [str(n) for n in values[group_dim].values]
     if names != data.group_names.tolist():
         raise WorkbookInputError(
             f"the fit's {data.group_name} coordinates do not match the data's groups; "
             "was it fitted on other data?"
         )
-    return stacked.transpose("sample", data.group_name).values
+    return stacked.transpose("sample", group_dim).values
 
 
 def group_estimates(

@@ -99,7 +99,7 @@ def prior_predictive_summary(
     model = build_model(spec, data)
     with model:
         simulated = pm.sample_prior_predictive(draws=draws, random_seed=random_seed)
-    values = simulated.prior_predictive[data.outcome_name].values.ravel()
+    values = simulated.prior_predictive[data.model_names.outcome].values.ravel()
     outside = float(np.mean((values < low) | (values > high)))
     quantiles = dict(
         zip(["5%", "50%", "95%"], np.quantile(values, [0.05, 0.5, 0.95]).tolist(), strict=True)

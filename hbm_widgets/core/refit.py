@@ -109,14 +109,12 @@ class Refitter:
                 self.models.pop(next(iter(self.models)))
             self.models[key] = model
             return model
-        values = {
-            f"{data.group_name}_idx": data.group_idx,
-            f"{data.outcome_name}_observed": data.outcome,
-        }
+        names = data.model_names
+        values = {names.group_index: data.group_idx, names.outcome_observed: data.outcome}
         if data.predictor is not None:
-            values[data.predictor_name] = data.predictor
+            values[names.predictor] = data.predictor
         if spec.group_predictor:
-            values[data.group_predictor_name] = data.group_predictor
+            values[names.group_predictor] = data.group_predictor
         for role, prior in resolve_priors(spec, data).items():
             for parameter, value in prior.kwargs.items():
                 values[prior_data_name(role, parameter)] = value

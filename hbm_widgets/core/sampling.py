@@ -32,10 +32,15 @@ from typing import Literal
 import arviz as az
 import numpy as np
 import pymc as pm
+import pytensor.tensor as pt
 import xarray as xr
+from pymc.logprob.transforms import Transform
+from pymc.model.transform.conditioning import change_value_transforms
+from pytensor.compile.sharedvalue import SharedVariable
+from pytensor.graph.basic import Constant
 
 from hbm_widgets.core import jax_nuts
-from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.core.errors import WorkbookInputError, check_number, check_whole_number
 
 __all__ = ["DEFAULT_SAMPLER", "DEFAULT_TARGET_ACCEPT", "SAMPLERS", "compiled_sampler", "sample"]
 
@@ -60,11 +65,107 @@ _log = logging.getLogger(__name__)
 # One compiled nutpie model per PyMC model object, dropped with the model.
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
+# Priors whose spread stays within these bounds are sampled as written. All three samplers
+# start each chain within +-1 of the prior's centre on the unconstrained scale and adapt their
+# mass matrix from 1 (NumPyro and Stan also add a fixed 1e-3 * 5 / (n + 5) to every adapted
+# variance), so a parameter whose posterior spread is far from 1 (an outcome measured near
+# 1e-9 or 1e9) is adapted to a scale that is wrong by orders of magnitude and never mixes.
+_SCALE_BOUNDS = (0.05, 1e3)
+# Location-scale families: their last parameter is the scale.
+_LOCATION_SCALE_OPS = {"NormalRV", "StudentTRV", "CauchyRV", "LaplaceRV", "LogisticRV", "GumbelRV"}
+_PRIOR_DRAWS = 500
 
-def _check_counts(draws, tune, chains) -> None:
-    for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise WorkbookInputError(f"{name} must be a whole number >= {low}, got {value!r}")
+
+def _check_arguments(model, **arguments) -> dict:
+    """The arguments of :func:`sample`, checked up front: a WorkbookInputError names the first
+    that is not what it should be; the counts come back as ints."""
+    if not isinstance(model, pm.Model):
+        raise WorkbookInputError(
+            f"model must be a PyMC model (pymc.Model, e.g. from hbm.build_model), "
+            f"got {type(model).__name__}"
+        )
+    checked = dict(arguments)
+    checked["random_seed"] = check_whole_number("random_seed", arguments["random_seed"])
+    for name, low in (("draws", 1), ("tune", 0), ("chains", 1)):
+        checked[name] = check_whole_number(name, arguments[name], low=low)
+    checked["target_accept"] = check_number(
+        "target_accept", arguments["target_accept"], above=0, below=1
+    )
+    for name in ("log_likelihood", "progressbar"):
+        if not isinstance(arguments[name], bool):
+            raise WorkbookInputError(f"{name} must be True or False, got {arguments[name]!r}")
+    sampler = arguments["sampler"]
+    if sampler is not None and (not isinstance(sampler, str) or sampler not in SAMPLERS):
+        raise WorkbookInputError(f"unknown sampler {sampler!r}; expected one of {SAMPLERS}")
+    if arguments["cores"] is not None:
+        checked["cores"] = check_whole_number("cores", arguments["cores"], low=1)
+    return checked
+
+
+class _Rescaled(Transform):
+    """``x = centre + spread * u``: a parameter sampled in units of its prior's spread."""
+
+    name = "rescaled"
+    ndim_supp = 0
+
+    def __init__(self, centre: float, spread: float) -> None:
+        self.centre, self.spread = centre, spread
+
+    def forward(self, value, *inputs):
+        return (value - self.centre) / self.spread
+
+    def backward(self, value, *inputs):
+        return self.centre + self.spread * value
+
+    def log_jac_det(self, value, *inputs):
+        return pt.zeros_like(value) + np.log(self.spread)
+
+
+def _constant_scale(rv) -> np.ndarray | None:
+    """The scale parameter of a location-scale prior when it is a constant or data, else None."""
+    if type(rv.owner.op).__name__ not in _LOCATION_SCALE_OPS:
+        return None
+    scale = rv.owner.inputs[-1]
+    if isinstance(scale, Constant):
+        return np.asarray(scale.data, dtype=float)
+    if isinstance(scale, SharedVariable):
+        return np.asarray(scale.get_value(), dtype=float)
+    return None
+
+
+def _well_scaled(model: pm.Model) -> pm.Model:
+    """``model``, or a copy sampled in units of each prior's spread when a spread is extreme.
+
+    The copy differs only in the transform of the parameters sampled without one (normal and
+    other location-scale priors): each is sampled as ``(x - centre) / spread``, the centre and
+    spread of 500 draws from its prior, a linear change of variables that leaves the posterior
+    unchanged. As the workbook's default priors are scaled to the data, the sampler then meets
+    the same problem whatever the outcome's units (1e-9 or 1e9). Models whose known prior
+    spreads lie within ``_SCALE_BOUNDS`` (every chapter's) are sampled as written, so their
+    draws stay what they were. The copy is made afresh on every call, so that it holds the
+    model's current data; nutpie then compiles it every time too.
+    """
+    low, high = _SCALE_BOUNDS
+    plain = [
+        rv
+        for rv in model.free_RVs
+        if model.rvs_to_transforms.get(rv) is None and rv.dtype.startswith("float")
+    ]
+    spreads = [_constant_scale(rv) for rv in plain]
+    if not any(s is not None and ((s < low) | (s > high)).any() for s in spreads):
+        return model
+    try:
+        draws = pm.draw(plain, draws=_PRIOR_DRAWS, random_seed=0)
+    except (NotImplementedError, ValueError, TypeError) as error:
+        # A prior that cannot be drawn from (Flat): sampled as written.
+        _log.info("priors cannot be drawn from (%s): sampling without rescaling", error)
+        return model
+    transforms = {}
+    for rv, values in zip(plain, draws, strict=True):
+        spread = float(np.std(values))
+        if np.isfinite(spread) and spread > 0 and not low <= spread <= high:
+            transforms[rv.name] = _Rescaled(float(np.mean(values)), spread)
+    return change_value_transforms(model, transforms) if transforms else model
 
 
 def _nutpie_available() -> bool:
@@ -224,7 +325,7 @@ def sample(
     ----------
     model : pymc.Model
     random_seed : int
-        Required: every fit in the workbook is reproducible.
+        Required, a whole number >= 0: every fit in the workbook is reproducible.
     draws, tune, chains : int
         Kept draws per chain, tuning steps per chain, and number of chains.
     target_accept : float
@@ -254,16 +355,24 @@ def sample(
     >>> model = hbm.build_model(hbm.ModelSpec(pooling="partial"), data)
     >>> idata = hbm.sample(model, random_seed=1, sampler="nutpie")  # doctest: +SKIP
     """
-    _check_counts(draws, tune, chains)
-    if not 0 < target_accept < 1:
-        raise WorkbookInputError(f"target_accept must be between 0 and 1, got {target_accept!r}")
+    checked = _check_arguments(
+        model,
+        random_seed=random_seed,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        target_accept=target_accept,
+        log_likelihood=log_likelihood,
+        progressbar=progressbar,
+        sampler=sampler,
+        cores=cores,
+    )
+    random_seed, draws, tune = checked["random_seed"], checked["draws"], checked["tune"]
+    chains = checked["chains"]
+    target_accept, cores = checked["target_accept"], checked["cores"]
     sampler = DEFAULT_SAMPLER if sampler is None else sampler
-    if sampler not in SAMPLERS:
-        raise WorkbookInputError(f"unknown sampler {sampler!r}; expected one of {SAMPLERS}")
     if cores is None:
         cores = max(1, min(chains, os.cpu_count() or 1))
-    elif isinstance(cores, bool) or not isinstance(cores, int) or cores < 1:
-        raise WorkbookInputError(f"cores must be a whole number >= 1, got {cores!r}")
     if sampler == "nutpie" and not _nutpie_available():
         _log.warning("nutpie is not installed: sampling with PyMC's NUTS instead")
         sampler = "pymc"
@@ -274,10 +383,12 @@ def sample(
             sampler = "pymc"
 
     started = time.perf_counter()
+    # The model the sampler sees: the same posterior, rescaled when a prior's spread is extreme.
+    sampled_model = _well_scaled(model)
     if sampler == "numpyro":
         try:
             idata = jax_nuts.sample_numpyro(
-                model,
+                sampled_model,
                 random_seed=random_seed,
                 draws=draws,
                 tune=tune,
@@ -292,7 +403,7 @@ def sample(
             sampler = "pymc"
     if sampler == "nutpie":
         idata = _sample_nutpie(
-            model,
+            sampled_model,
             random_seed=random_seed,
             draws=draws,
             tune=tune,
@@ -302,7 +413,7 @@ def sample(
             progressbar=progressbar,
         )
     if sampler == "pymc":
-        with model:
+        with sampled_model:
             # Named: left to itself, pm.sample picks nutpie whenever it is installed.
             idata = pm.sample(
                 nuts_sampler="pymc",

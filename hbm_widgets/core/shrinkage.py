@@ -13,13 +13,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.core.errors import WorkbookInputError, check_number
 
 __all__ = ["partial_pooling_estimate", "shrinkage_factor"]
 
 
 def _check(name: str, value, *, allow_zero: bool = False, allow_inf: bool = False) -> np.ndarray:
-    array = np.asarray(value, dtype=float)
+    wanted = "a number or an array of numbers"
+    if isinstance(value, bool | str | bytes):
+        raise WorkbookInputError(f"{name} must be {wanted}, got {value!r}")
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise WorkbookInputError(f"{name} must be {wanted}, got {value!r}") from None
     if np.isnan(array).any():
         raise WorkbookInputError(f"{name} must be a number, got {value!r}")
     bad = array < 0 if allow_zero else array <= 0
@@ -27,6 +33,21 @@ def _check(name: str, value, *, allow_zero: bool = False, allow_inf: bool = Fals
         wanted = "zero or positive" if allow_zero else "positive"
         raise WorkbookInputError(f"{name} must be {wanted}, got {array[bad].flat[0]:g}")
     if not allow_inf and np.isinf(array).any():
+        raise WorkbookInputError(f"{name} must be finite, got {value!r}")
+    return array
+
+
+def _real(name: str, value) -> np.ndarray:
+    """Finite numbers of any sign (group means), as an array."""
+    if isinstance(value, bool | str | bytes):
+        raise WorkbookInputError(f"{name} must be a number or an array of numbers, got {value!r}")
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise WorkbookInputError(
+            f"{name} must be a number or an array of numbers, got {value!r}"
+        ) from None
+    if not np.isfinite(array).all():
         raise WorkbookInputError(f"{name} must be finite, got {value!r}")
     return array
 
@@ -74,6 +95,7 @@ def partial_pooling_estimate(group_mean, mu, sigma, tau, n):
     1.0
     """
     factor = shrinkage_factor(sigma, tau, n)
-    group_mean = np.asarray(group_mean, dtype=float)
-    estimate = (1 - factor) * group_mean + factor * float(mu)
+    group_mean = _real("group_mean", group_mean)
+    mu = check_number("mu", mu)
+    estimate = (1 - factor) * group_mean + factor * mu
     return estimate[()] if np.ndim(estimate) == 0 else estimate

@@ -117,4 +117,4 @@ def add_group_statistics_likelihood(
     log_likelihood = (
         -n_obs * pt.log(sigma) - 0.5 * n_obs * np.log(2 * np.pi) - pt.sum(squares) / (2 * sigma**2)
     )
-    return pm.Potential(name or data.outcome_name, log_likelihood)
+    return pm.Potential(name or data.model_names.outcome, log_likelihood)

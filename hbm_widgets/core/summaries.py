@@ -192,7 +192,8 @@ def posterior_parameter_table(
 
 
 def _group_varying(posterior, data: GroupedData) -> list[str]:
-    return [c for c in _COEFFICIENTS if c in posterior and data.group_name in posterior[c].dims]
+    group_dim = data.model_names.group_dim
+    return [c for c in _COEFFICIENTS if c in posterior and group_dim in posterior[c].dims]
 
 
 def group_coefficient_estimates(
@@ -221,11 +222,13 @@ def group_coefficient_estimates(
             raise WorkbookInputError("the posterior has no intercept 'alpha' to report")
         coefficients = ["alpha"]
     rows = []
+    # The fit's group dim: the group column's name unless the model uses that name itself.
+    group_dim = data.model_names.group_dim
     for coefficient in coefficients:
         values = posterior[coefficient]
         for j, name in enumerate(data.group_names):
-            if data.group_name in values.dims:
-                draws = values.sel({data.group_name: name}).to_numpy()
+            if group_dim in values.dims:
+                draws = values.sel({group_dim: name}).to_numpy()
             else:
                 draws = values.to_numpy()
             low, high = _interval(draws, hdi_prob)
@@ -288,13 +291,10 @@ def posterior_shrinkage_table(
             "partial-pooling fit with the same varying part"
         )
     frames = []
+    groups = {data.model_names.group_dim: data.group_names}
     for coefficient in coefficients:
-        none_means = (
-            none_posterior[coefficient].mean("sample").sel({data.group_name: data.group_names})
-        )
-        partial_means = (
-            partial_posterior[coefficient].mean("sample").sel({data.group_name: data.group_names})
-        )
+        none_means = none_posterior[coefficient].mean("sample").sel(groups)
+        partial_means = partial_posterior[coefficient].mean("sample").sel(groups)
         frame = pd.DataFrame(
             {
                 "group": data.group_names.astype(str),
