@@ -368,7 +368,11 @@ def _grouped_data(
     )
 
 
-def _as_numeric(column: pd.Series, role: str, name: str, row_label) -> pd.Series:
+def _row_name(label) -> str:
+    return f"row {label}"
+
+
+def _as_numeric(column: pd.Series, role: str, name: str, row_label=_row_name) -> pd.Series:
     if pd.api.types.is_bool_dtype(column):
         return column.astype(float)
     if pd.api.types.is_numeric_dtype(column):
