@@ -653,8 +653,14 @@ def three_schools():
             "u": [0.0] * 2 + [1.0] * 3 + [2.0] * 5,
         }
     )
+    # Whole-number scores with a zero look like counts; they stand for a normal outcome here.
     return hbm.GroupedData.from_frame(
-        frame, group="school", outcome="score", predictor="hours", group_predictor="u"
+        frame,
+        group="school",
+        outcome="score",
+        predictor="hours",
+        group_predictor="u",
+        family="gaussian",
     )
 
 
