@@ -176,7 +176,7 @@ class GroupedData:
             group_predictor=group_predictor,
             missing=missing,
             family=family,
-            row_label=lambda label: f"row {label!r}",
+            row_label=_row_name,
         )
 
     @property
@@ -273,14 +273,7 @@ def _grouped_data(
         roles["predictor"] = predictor
     if group_predictor is not None:
         roles["group_predictor"] = group_predictor
-    for role, column in roles.items():
-        if column not in df.columns:
-            available = ", ".join(map(str, df.columns))
-            raise DataValidationError(
-                f"{role} column {column!r} is not in the data; available columns: {available}"
-            )
-    if len(set(roles.values())) < len(roles):
-        raise DataValidationError(f"each role needs its own column, got {roles}")
+    _check_role_columns(df, roles)
 
     numeric_roles = {r: c for r, c in roles.items() if r != "group"}
     used = df[list(dict.fromkeys(roles.values()))].copy()
@@ -368,8 +361,21 @@ def _grouped_data(
     )
 
 
+def _check_role_columns(df: pd.DataFrame, roles: dict[str, str]) -> None:
+    """Every role's column is in the frame, and no column plays two roles."""
+    for role, column in roles.items():
+        if column not in df.columns:
+            available = ", ".join(map(str, df.columns))
+            raise DataValidationError(
+                f"{role} column {column!r} is not in the data; available columns: {available}"
+            )
+    if len(set(roles.values())) < len(roles):
+        raise DataValidationError(f"each role needs its own column, got {roles}")
+
+
 def _row_name(label) -> str:
-    return f"row {label}"
+    """How a data frame's row is named in a message (its label)."""
+    return f"row {label!r}"
 
 
 def _as_numeric(column: pd.Series, role: str, name: str, row_label=_row_name) -> pd.Series:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from hbm_widgets.core.data import _as_numeric
+from hbm_widgets.core.data import _as_numeric, _check_role_columns
 from hbm_widgets.core.errors import DataValidationError, WorkbookInputError
 from hbm_widgets.core.priors import Prior
 
@@ -179,14 +179,7 @@ class CrossedData:
             "industry": industry,
         }
         roles = {"outcome": outcome, "predictor": predictor, **label_columns}
-        for role, column in roles.items():
-            if column not in df.columns:
-                available = ", ".join(map(str, df.columns))
-                raise DataValidationError(
-                    f"{role} column {column!r} is not in the data; available columns: {available}"
-                )
-        if len(set(roles.values())) < len(roles):
-            raise DataValidationError(f"each role needs its own column, got {roles}")
+        _check_role_columns(df, roles)
         used = df[list(roles.values())].copy()
         for role in ("outcome", "predictor"):
             used[roles[role]] = _as_numeric(used[roles[role]], role, roles[role])
