@@ -517,3 +517,35 @@ def test_a_batch_stopped_after_one_report_keeps_it_and_says_so(signal_folder):
     ]
     assert sorted(p.name for p in (signal_folder / "tmp").iterdir()) == []
     assert not _running(int(slow.read_text().split()[0]))
+
+
+def stderr_notebook(path: Path) -> Path:
+    """A notebook whose kernel writes to its own stderr (as C code and the kernel's log do),
+    and exits there when asked to."""
+    parameters = nbformat.v4.new_code_cell("RANDOM_SEED = 1\ndie = 0")
+    parameters.metadata["tags"] = ["parameters"]
+    body = nbformat.v4.new_code_cell(
+        "import os\n\n"
+        "os.write(2, b'noise from the kernel process\\n')\n"
+        "if die:\n"
+        "    os.write(2, b'out of cheese\\n')\n"
+        "    os._exit(3)"
+    )
+    return write_notebook(nbformat.v4.new_notebook(cells=[parameters, body]), path)
+
+
+def test_the_kernels_own_stderr_stays_off_the_terminal_unless_it_died(tmp_path):
+    stderr_notebook(tmp_path / "noisy.ipynb")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "tmp").mkdir()
+    argv = [str(tmp_path / "noisy.ipynb"), "--no-progress"]
+    quiet = _start(tmp_path, [*argv, "-o", str(tmp_path / "out" / "fine.html")])
+    _, err = quiet.communicate(timeout=240)
+    assert (quiet.returncode, err) == (0, "")
+    died = _start(tmp_path, [*argv, "-p", "die", "1", "-o", str(tmp_path / "out" / "no.html")])
+    _, err = died.communicate(timeout=240)
+    assert died.returncode == 1
+    assert err.startswith("hbm-report: error: ") and err.count("\n") == 1
+    assert "the kernel's last words: out of cheese; no report was written" in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["fine.html", "fine.ipynb"]
+    assert sorted(p.name for p in (tmp_path / "tmp").iterdir()) == []
