@@ -36,6 +36,7 @@ _EXPORTS = {
     "load_gcse": "data",
     "load_grouped_csv": "data",
     "load_radon": "data",
+    "add_log_likelihood": "log_likelihood",
     "CHANCE_RHAT": "more_draws",
     "SettledFit": "more_draws",
     "sample_until_settled": "more_draws",
