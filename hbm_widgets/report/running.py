@@ -321,8 +321,7 @@ def run_report(job: ReportJob, *, progress_bar: bool = True) -> ReportResult:
             os.environ[PROGRESS_ENV] = "1"
         else:
             os.environ.pop(PROGRESS_ENV, None)
-        # Every failure becomes this command's own one line: papermill's (and nbclient's,
-        # through it) log lines would only repeat it, less clearly, first.
+        # Every failure becomes one line of this command's; papermill's would repeat it.
         papermill_logger.setLevel(logging.CRITICAL + 1)
         to_run, parameters = _notebook_to_run(job, results_file)
         try:
@@ -337,10 +336,8 @@ def run_report(job: ReportJob, *, progress_bar: bool = True) -> ReportResult:
                 language="python",
                 cwd=str(job.cwd),
                 progress_bar=cell_bar,
-                # The kernel's stderr is the terminal's (progress lines go there), but not
-                # its own log: jupyter_client interrupts a kernel before shutting it down,
-                # and a busy one then logs "KeyboardInterrupt caught in kernel" at ERROR,
-                # over a batch's one-line message.
+                # Not even ERROR: a kernel interrupted at shutdown logs "KeyboardInterrupt
+                # caught in kernel" to the terminal, which it shares for progress lines.
                 extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
                 # jupyter_client's manager, but never waiting on a missed wake-up for ever.
                 kernel_manager_class=ReportKernelManager,
