@@ -41,6 +41,8 @@ _EXPORTS = {
     "SettledFit": "more_draws",
     "sample_until_settled": "more_draws",
     "ConvergenceReport": "diagnostics",
+    "ESS_AT_LEAST": "diagnostics",
+    "RHAT_BELOW": "diagnostics",
     "convergence_report": "diagnostics",
     "DataValidationError": "errors",
     "SpecificationError": "errors",

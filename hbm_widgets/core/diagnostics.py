@@ -8,7 +8,13 @@ import arviz as az
 import numpy as np
 import xarray as xr
 
-__all__ = ["ConvergenceReport", "convergence_report"]
+__all__ = ["ESS_AT_LEAST", "RHAT_BELOW", "ConvergenceReport", "convergence_report"]
+
+# The checklist's limits (Vehtari et al. 2021): every fit's numbers are used only when its
+# largest rank-normalised split R-hat is below RHAT_BELOW and its smallest bulk and tail
+# effective sample sizes are at least ESS_AT_LEAST, with no divergent transition.
+RHAT_BELOW = 1.01
+ESS_AT_LEAST = 400
 
 
 @dataclass(frozen=True)
@@ -26,20 +32,24 @@ class ConvergenceReport:
     def ok(self) -> bool:
         """R-hat below 1.01, bulk and tail ESS of at least 400, and no divergences."""
         return (
-            self.max_rhat < 1.01
-            and self.min_ess_bulk >= 400
-            and self.min_ess_tail >= 400
+            self.max_rhat < RHAT_BELOW
+            and self.min_ess_bulk >= ESS_AT_LEAST
+            and self.min_ess_tail >= ESS_AT_LEAST
             and self.divergences == 0
         )
 
     def warnings(self) -> list[str]:
         found = []
-        if self.max_rhat >= 1.01:
-            found.append(f"max R-hat is {self.max_rhat:.3f} (should be below 1.01)")
-        if self.min_ess_bulk < 400:
-            found.append(f"min bulk ESS is {self.min_ess_bulk:.0f} (should be at least 400)")
-        if self.min_ess_tail < 400:
-            found.append(f"min tail ESS is {self.min_ess_tail:.0f} (should be at least 400)")
+        if self.max_rhat >= RHAT_BELOW:
+            found.append(f"max R-hat is {self.max_rhat:.3f} (should be below {RHAT_BELOW})")
+        if self.min_ess_bulk < ESS_AT_LEAST:
+            found.append(
+                f"min bulk ESS is {self.min_ess_bulk:.0f} (should be at least {ESS_AT_LEAST})"
+            )
+        if self.min_ess_tail < ESS_AT_LEAST:
+            found.append(
+                f"min tail ESS is {self.min_ess_tail:.0f} (should be at least {ESS_AT_LEAST})"
+            )
         if self.divergences:
             found.append(f"{self.divergences} divergent transitions (should be 0)")
         return found

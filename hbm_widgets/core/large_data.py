@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from hbm_widgets.core.data import GroupedData
-from hbm_widgets.core.errors import DataValidationError, WorkbookInputError
+from hbm_widgets.core.errors import DataValidationError, WorkbookInputError, check_whole_number
 
 __all__ = [
     "CHARTED_GROUPS",
@@ -201,8 +201,7 @@ def groups_to_chart(data: GroupedData, *, at_most: int = CHARTED_GROUPS) -> list
     """Every group's name when there are at most ``at_most``; otherwise ``at_most`` of them,
     evenly spread over the groups ordered by size (then name), smallest and largest included.
     """
-    if isinstance(at_most, bool) or not isinstance(at_most, int) or at_most < 2:
-        raise WorkbookInputError(f"at_most must be a whole number >= 2, got {at_most!r}")
+    at_most = check_whole_number("at_most", at_most, low=2)
     names = np.asarray(data.group_names)
     if data.n_groups <= at_most:
         return names.tolist()

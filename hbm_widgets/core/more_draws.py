@@ -16,7 +16,7 @@ import pymc as pm
 import xarray as xr
 
 from hbm_widgets.core import sampling
-from hbm_widgets.core.diagnostics import ConvergenceReport, convergence_report
+from hbm_widgets.core.diagnostics import RHAT_BELOW, ConvergenceReport, convergence_report
 from hbm_widgets.core.errors import check_whole_number
 
 __all__ = ["CHANCE_RHAT", "SettledFit", "sample_until_settled"]
@@ -44,7 +44,7 @@ class SettledFit:
 
 
 def _chance_excess(report: ConvergenceReport) -> bool:
-    return 1.01 <= report.max_rhat < CHANCE_RHAT and report.divergences == 0
+    return RHAT_BELOW <= report.max_rhat < CHANCE_RHAT and report.divergences == 0
 
 
 def sample_until_settled(

@@ -24,7 +24,7 @@ import pymc as pm
 
 from hbm_widgets.core.build import check_compatible
 from hbm_widgets.core.data import GroupedData
-from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.core.errors import WorkbookInputError, check_whole_number
 from hbm_widgets.core.fitted import check_fit
 from hbm_widgets.core.priors import resolve_priors
 from hbm_widgets.core.spec import ModelSpec
@@ -52,11 +52,7 @@ def _stacked(idata, name: str, replicates: int = 1) -> np.ndarray:
 
 
 def _check_replicates(replicates) -> int:
-    if isinstance(replicates, bool) or not isinstance(replicates, int | np.integer):
-        raise WorkbookInputError(f"replicates must be a whole number >= 1, got {replicates!r}")
-    if replicates < 1:
-        raise WorkbookInputError(f"replicates must be a whole number >= 1, got {replicates!r}")
-    return int(replicates)
+    return check_whole_number("replicates", replicates, low=1)
 
 
 def _group_position(data: GroupedData, group) -> int | None:

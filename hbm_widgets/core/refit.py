@@ -16,7 +16,7 @@ import xarray as xr
 
 from hbm_widgets.core.build import build_model, check_compatible, prior_data_name
 from hbm_widgets.core.data import GroupedData
-from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.core.errors import check_whole_number
 from hbm_widgets.core.priors import resolve_priors
 from hbm_widgets.core.sampling import DEFAULT_TARGET_ACCEPT, sample
 from hbm_widgets.core.spec import ModelSpec
@@ -83,8 +83,7 @@ class Refitter:
         sampler: str = "nutpie",
         max_models: int = 8,
     ) -> None:
-        if isinstance(max_models, bool) or not isinstance(max_models, int) or max_models < 1:
-            raise WorkbookInputError(f"max_models must be a whole number >= 1, got {max_models!r}")
+        max_models = check_whole_number("max_models", max_models, low=1)
         self.settings = {
             "draws": draws,
             "tune": tune,

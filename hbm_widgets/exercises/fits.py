@@ -91,10 +91,10 @@ def _shape(dataset: xr.Dataset, name: str) -> tuple[int, ...]:
 
 
 def _not_converged(fit: xr.DataTree, names: Sequence[str]) -> str | None:
-    from hbm_widgets.core.diagnostics import convergence_report
+    from hbm_widgets.core.diagnostics import RHAT_BELOW, convergence_report
 
     report = convergence_report(fit, var_names=list(names))
-    if report.max_rhat >= 1.01 or not math.isfinite(report.max_rhat) or report.divergences:
+    if report.max_rhat >= RHAT_BELOW or not math.isfinite(report.max_rhat) or report.divergences:
         return "; ".join(
             message for message in report.warnings() if "R-hat" in message or "diverg" in message
         )

@@ -21,7 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from hbm_widgets.core.data import GroupedData
-from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.core.errors import WorkbookInputError, check_whole_number
 
 __all__ = [
     "CAFE_PARAMETERS",
@@ -156,9 +156,8 @@ def simulate_cafes(
         raise WorkbookInputError(
             f"rng must be a numpy Generator (np.random.default_rng(seed)), got {rng!r}"
         )
-    for name, value in (("n_cafes", n_cafes), ("visits", visits)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 2:
-            raise WorkbookInputError(f"{name} must be a whole number >= 2, got {value!r}")
+    n_cafes = check_whole_number("n_cafes", n_cafes, low=2)
+    visits = check_whole_number("visits", visits, low=2)
     truth = truth or CafeTruth()
     if not isinstance(truth, CafeTruth):
         raise WorkbookInputError(f"truth must be a CafeTruth, got {truth!r}")

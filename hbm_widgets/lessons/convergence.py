@@ -30,7 +30,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.core.errors import WorkbookInputError, check_whole_number
 
 __all__ = [
     "GelmanRubin",
@@ -210,9 +210,8 @@ def example_chains(
         raise WorkbookInputError(
             f"unknown kind {kind!r}; expected one of: {', '.join(CHAIN_KINDS)}"
         )
-    for name, value, low in (("chains", chains, 2), ("draws", draws, 4)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-            raise WorkbookInputError(f"{name} must be a whole number >= {low}, got {value!r}")
+    chains = check_whole_number("chains", chains, low=2)
+    draws = check_whole_number("draws", draws, low=4)
     if not isinstance(rng, np.random.Generator):
         raise WorkbookInputError(f"rng must be a numpy.random.Generator, got {rng!r}")
     shape = (chains, draws)

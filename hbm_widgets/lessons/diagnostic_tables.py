@@ -9,7 +9,6 @@ picking one variable, or one element of a vector variable, out of a fit.
 from __future__ import annotations
 
 import math
-import numbers
 import re
 from collections.abc import Mapping
 
@@ -19,8 +18,8 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
-from hbm_widgets.core.diagnostics import convergence_report
-from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.core.diagnostics import ESS_AT_LEAST, RHAT_BELOW, convergence_report
+from hbm_widgets.core.errors import WorkbookInputError, check_whole_number
 
 __all__ = [
     "CHECKLIST_THRESHOLDS",
@@ -38,7 +37,12 @@ __all__ = [
 ]
 
 # The checklist every fit should pass before its numbers are used.
-CHECKLIST_THRESHOLDS = {"rhat": 1.01, "ess": 400.0, "divergences": 0, "bfmi": 0.3}
+CHECKLIST_THRESHOLDS = {
+    "rhat": RHAT_BELOW,
+    "ess": float(ESS_AT_LEAST),
+    "divergences": 0,
+    "bfmi": 0.3,
+}
 
 
 # --------------------------------------------------------------------------------------
@@ -135,12 +139,6 @@ def chain_draws(idata, var_name: str) -> np.ndarray:
     return flat.isel(element=labels.index(label)).transpose(*_SAMPLE_DIMS).values.astype(float)
 
 
-def _whole(name: str, value, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise WorkbookInputError(f"{name} must be a whole number >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _thin_step(total: int, max_rows: int) -> int:
     return max(1, math.ceil(total / max_rows))
 
@@ -151,7 +149,7 @@ def draws_table(idata, var_name: str, *, max_rows: int = 4000) -> pd.DataFrame:
     When chains x draws exceed ``max_rows`` every k-th draw is kept (the same draws in every
     chain), with ``k`` the smallest step that fits; the frame's ``attrs["thin"]`` holds it.
     """
-    max_rows = _whole("max_rows", max_rows, minimum=2)
+    max_rows = check_whole_number("max_rows", max_rows, low=2)
     array = chain_draws(idata, var_name)
     chains, n = array.shape
     step = _thin_step(chains * n, max_rows)
@@ -175,7 +173,7 @@ def rank_table(idata, var_name: str, *, bins: int = 20) -> pd.DataFrame:
     and every bin holds about ``draws / bins`` of them. Columns ``chain``, ``bin``,
     ``rank_start``, ``rank_end``, ``count`` and ``expected`` (the uniform count).
     """
-    bins = _whole("bins", bins, minimum=2)
+    bins = check_whole_number("bins", bins, low=2)
     array = chain_draws(idata, var_name)
     chains, n = array.shape
     ranks = stats.rankdata(array, axis=None).reshape(array.shape)
@@ -224,7 +222,7 @@ def energy_table(idata, *, bins: int = 30) -> pd.DataFrame:
     WorkbookInputError
         The fit has no ``energy`` in its sample stats (it was not sampled with HMC/NUTS).
     """
-    bins = _whole("bins", bins, minimum=2)
+    bins = check_whole_number("bins", bins, low=2)
     energy = _sample_stat(idata, "energy")
     if energy is None:
         raise WorkbookInputError(
@@ -262,7 +260,7 @@ def divergence_table(idata, x: str, y: str, *, max_rows: int = 4000) -> pd.DataF
     variables as in :func:`chain_draws`. Every divergent draw is kept; the others are
     thinned evenly when there are more than ``max_rows`` rows in all.
     """
-    max_rows = _whole("max_rows", max_rows, minimum=2)
+    max_rows = check_whole_number("max_rows", max_rows, low=2)
     x_draws, y_draws = chain_draws(idata, x), chain_draws(idata, y)
     diverging = _sample_stat(idata, "diverging")
     if diverging is None:
@@ -388,8 +386,7 @@ def ess_per_gradient(idata, var_names=None, *, per: int = 1000) -> float:
         raise WorkbookInputError(
             "this fit records no leapfrog steps (sample_stats n_steps): is it a NUTS fit?"
         )
-    if isinstance(per, bool) or not isinstance(per, int) or per < 1:
-        raise WorkbookInputError(f"per must be a whole number >= 1, got {per!r}")
+    per = check_whole_number("per", per, low=1)
     total = float(steps.sum())
     if total <= 0:
         raise WorkbookInputError("the fit records no leapfrog steps at all")

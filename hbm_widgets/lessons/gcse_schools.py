@@ -18,7 +18,7 @@ import xarray as xr
 from scipy import stats
 
 from hbm_widgets.core.data import GroupedData
-from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.core.errors import WorkbookInputError, check_whole_number
 
 __all__ = [
     "SchoolComparison",
@@ -216,8 +216,7 @@ def compare_schools(
     """
     scores, group = _two_dims(scores)
     _check_prob(prob)
-    if isinstance(bins, bool) or not isinstance(bins, int) or bins < 2:
-        raise WorkbookInputError(f"bins must be a whole number >= 2, got {bins!r}")
+    bins = check_whole_number("bins", bins, low=2)
     a = _school_label(scores, group, school_a)
     b = _school_label(scores, group, school_b)
     if a == b:
@@ -268,8 +267,7 @@ def pairwise_probabilities(
     mean_rank = school_ranks(scores).to_numpy().mean(axis=0)
     labels = [str(g) for g in scores[group].values]
     if schools is None:
-        if isinstance(top, bool) or not isinstance(top, int) or top < 2:
-            raise WorkbookInputError(f"top must be a whole number >= 2, got {top!r}")
+        top = check_whole_number("top", top, low=2)
         chosen = [labels[i] for i in np.argsort(mean_rank, kind="stable")[:top]]
     else:
         chosen = list(dict.fromkeys(_school_label(scores, group, s) for s in schools))

@@ -22,7 +22,7 @@ import xarray as xr
 from scipy import stats
 
 from hbm_widgets.core.conjugate import NormalPosterior, conjugate_normal_posterior
-from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.core.errors import WorkbookInputError, check_whole_number
 
 __all__ = [
     "MetropolisResult",
@@ -65,12 +65,6 @@ def _finite_number(name: str, value) -> float:
     if not math.isfinite(value):
         raise WorkbookInputError(f"{name} must be a finite number, got {value}")
     return value
-
-
-def _whole_number(name: str, value, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise WorkbookInputError(f"{name} must be a whole number >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _start(value) -> float | np.ndarray:
@@ -156,7 +150,7 @@ def metropolis_hastings(
     proposal_sd = _finite_number("proposal_sd", proposal_sd)
     if proposal_sd <= 0:
         raise WorkbookInputError(f"proposal_sd must be positive, got {proposal_sd:g}")
-    steps = _whole_number("steps", steps, minimum=1)
+    steps = check_whole_number("steps", steps, low=1)
     if not isinstance(rng, np.random.Generator):
         raise WorkbookInputError(
             f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {rng!r}"
@@ -240,10 +234,10 @@ def monte_carlo_errors(
         ``predicted`` (the standard error an independent sample has: ``sd / sqrt(n)`` for
         the mean, ``sqrt(p (1 - p) / n)`` for the probability).
     """
-    sizes = [_whole_number("each sample size", n, minimum=1) for n in sample_sizes]
+    sizes = [check_whole_number("each sample size", n, low=1) for n in sample_sizes]
     if not sizes:
         raise WorkbookInputError("sample_sizes must hold at least one size")
-    repeats = _whole_number("repeats", repeats, minimum=2)
+    repeats = check_whole_number("repeats", repeats, low=2)
     threshold = _finite_number("threshold", threshold)
     exceed = float(stats.norm(posterior.mean, posterior.sd).sf(threshold))
     quantities = {
@@ -302,7 +296,7 @@ def _as_chains(chains) -> list[MetropolisResult]:
 
 
 def _warmup(warmup, steps: int) -> int:
-    warmup = _whole_number("warmup", warmup, minimum=0)
+    warmup = check_whole_number("warmup", warmup, low=0)
     if warmup >= steps:
         raise WorkbookInputError(
             f"warmup must be fewer than the {steps} steps of the chain, got {warmup}"
@@ -355,7 +349,7 @@ def trace_frame(chains, *, max_points: int = 1500) -> pd.DataFrame:
     (the first and last step of each chain always are).
     """
     chains = _as_chains(chains)
-    max_points = _whole_number("max_points", max_points, minimum=2 * len(chains))
+    max_points = check_whole_number("max_points", max_points, low=2 * len(chains))
     per_chain = max(2, max_points // len(chains))
     frames = []
     for number, chain in enumerate(chains):
@@ -374,7 +368,7 @@ def histogram_frame(draws, *, bins: int = 40, low=None, high=None) -> pd.DataFra
     draws = np.asarray(draws, dtype=float).ravel()
     if draws.size == 0 or not np.isfinite(draws).all():
         raise WorkbookInputError("need at least one draw, all finite, to make a histogram")
-    bins = _whole_number("bins", bins, minimum=1)
+    bins = check_whole_number("bins", bins, low=1)
     value_range = None if low is None or high is None else (float(low), float(high))
     density, edges = np.histogram(draws, bins=bins, range=value_range, density=True)
     return pd.DataFrame({"bin_start": edges[:-1], "bin_end": edges[1:], "density": density})
@@ -388,7 +382,7 @@ def normal_density_frame(mean, sd, *, low=None, high=None, points: int = 200) ->
         raise WorkbookInputError(f"sd must be positive, got {sd:g}")
     low = mean - 4 * sd if low is None else float(low)
     high = mean + 4 * sd if high is None else float(high)
-    grid = np.linspace(low, high, _whole_number("points", points, minimum=2))
+    grid = np.linspace(low, high, check_whole_number("points", points, low=2))
     return pd.DataFrame({"value": grid, "density": stats.norm(mean, sd).pdf(grid)})
 
 
@@ -410,7 +404,7 @@ def normal_ellipse_frame(mean, cov, *, mass: float = 0.95, points: int = 120) ->
         raise WorkbookInputError("need a mean of two numbers and a 2 x 2 covariance matrix")
     if not 0 < mass < 1:
         raise WorkbookInputError(f"mass must be between 0 and 1, got {mass!r}")
-    points = _whole_number("points", points, minimum=3)
+    points = check_whole_number("points", points, low=3)
     try:
         factor = np.linalg.cholesky(cov)
     except np.linalg.LinAlgError:

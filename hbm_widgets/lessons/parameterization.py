@@ -18,7 +18,7 @@ import pandas as pd
 import xarray as xr
 
 from hbm_widgets.core.diagnostics import convergence_report
-from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.core.errors import WorkbookInputError, check_whole_number
 
 __all__ = ["funnel_draws", "parameterization_table"]
 
@@ -81,8 +81,7 @@ def funnel_draws(
         raise WorkbookInputError("fits must be a non-empty mapping of labels to DataTrees")
     if coefficient not in ("alpha", "beta"):
         raise WorkbookInputError(f"coefficient must be 'alpha' or 'beta', got {coefficient!r}")
-    if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 1:
-        raise WorkbookInputError(f"max_points must be a whole number >= 1, got {max_points!r}")
+    max_points = check_whole_number("max_points", max_points, low=1)
     rng = np.random.default_rng(random_seed)
     frames = []
     for label, idata in fits.items():

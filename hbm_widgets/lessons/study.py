@@ -40,7 +40,7 @@ import xarray as xr
 from hbm_widgets.core.build import build_model
 from hbm_widgets.core.data import GroupedData
 from hbm_widgets.core.diagnostics import convergence_report
-from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.core.errors import WorkbookInputError, check_whole_number
 from hbm_widgets.core.sampling import sample
 from hbm_widgets.core.spec import ModelSpec
 from hbm_widgets.lessons.study_spec import (
@@ -52,7 +52,6 @@ from hbm_widgets.lessons.study_spec import (
     StudySpec,
     StudyTruth,
     _slug,
-    _whole,
 )
 
 __all__ = [
@@ -117,7 +116,7 @@ def simulate_study_data(
 def study_data(spec: StudySpec, design: str | Design, simulation: int) -> pd.DataFrame:
     """The data set of simulation number ``simulation`` of a design (the same every time)."""
     design = spec.design(design)
-    simulation = _whole("simulation", simulation, 0)
+    simulation = check_whole_number("simulation", simulation, low=0)
     return simulate_study_data(design, spec.truth, _data_rng(spec, design, simulation))
 
 
@@ -401,7 +400,7 @@ def run_study(
         raise WorkbookInputError(f"expected a StudySpec, got {type(spec).__name__}")
     if n_jobs is None:
         n_jobs = os.cpu_count() or 1
-    n_jobs = _whole("n_jobs", n_jobs, 1) if n_jobs != -1 else -1
+    n_jobs = check_whole_number("n_jobs", n_jobs, low=1) if n_jobs != -1 else -1
     tasks = [
         (design, prior, simulation)
         for design in spec.designs

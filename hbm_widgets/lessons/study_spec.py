@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.core.errors import WorkbookInputError, check_whole_number
 from hbm_widgets.core.priors import Prior
 from hbm_widgets.core.sampling import SAMPLERS
 from hbm_widgets.core.spec import ModelSpec
@@ -66,12 +66,6 @@ TABLE_COLUMNS = [
 ]
 
 
-def _whole(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise WorkbookInputError(f"{name} must be a whole number >= {low}, got {value!r}")
-    return int(value)
-
-
 @dataclass(frozen=True)
 class Design:
     """How much data one simulated study has: ``n_obs`` observations in ``n_groups`` groups.
@@ -84,8 +78,8 @@ class Design:
     name: str = ""
 
     def __post_init__(self) -> None:
-        n_groups = _whole("n_groups", self.n_groups, 2)
-        n_obs = _whole("n_obs", self.n_obs, 2)
+        n_groups = check_whole_number("n_groups", self.n_groups, low=2)
+        n_obs = check_whole_number("n_obs", self.n_obs, low=2)
         if n_obs < 2 * n_groups:
             raise WorkbookInputError(
                 f"n_obs must be at least twice n_groups (two observations a group), "
@@ -278,7 +272,7 @@ class StudySpec:
             ("chains", 1),
             ("seed", 0),
         ):
-            object.__setattr__(self, name, _whole(name, getattr(self, name), low))
+            object.__setattr__(self, name, check_whole_number(name, getattr(self, name), low=low))
         if not 0 < self.target_accept < 1:
             raise WorkbookInputError(
                 f"target_accept must be between 0 and 1, got {self.target_accept!r}"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.core.errors import WorkbookInputError, check_whole_number
 from hbm_widgets.models.crossed import (
     CROSSED_TRUTH,
     INDUSTRIES,
@@ -123,13 +123,9 @@ def simulate_crossed(
     >>> int(sim.frame["outlier"].sum()), sim.new_country in set(sim.frame["country"])
     (5, False)
     """
-    for name, value, low in (
-        ("obs_per_cell", obs_per_cell, 1),
-        ("sparse_obs", sparse_obs, 1),
-        ("n_outliers", n_outliers, 0),
-    ):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-            raise WorkbookInputError(f"{name} must be a whole number >= {low}, got {value!r}")
+    obs_per_cell = check_whole_number("obs_per_cell", obs_per_cell, low=1)
+    sparse_obs = check_whole_number("sparse_obs", sparse_obs, low=1)
+    n_outliers = check_whole_number("n_outliers", n_outliers, low=0)
     countries = [c for members in REGIONS.values() for c in members]
     roles = {
         "sparse_country": sparse_country,

@@ -26,7 +26,12 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from hbm_widgets.core.data import _as_numeric
-from hbm_widgets.core.errors import DataValidationError, SpecificationError, WorkbookInputError
+from hbm_widgets.core.errors import (
+    DataValidationError,
+    SpecificationError,
+    WorkbookInputError,
+    check_whole_number,
+)
 from hbm_widgets.core.priors import Prior
 
 __all__ = [
@@ -60,8 +65,7 @@ def fourier_features(time, *, period: float = 12, harmonics: int = 2) -> np.ndar
     >>> fourier_features([0, 3], period=12, harmonics=1).round(6).tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
-    if isinstance(harmonics, bool) or not isinstance(harmonics, int | np.integer) or harmonics < 1:
-        raise WorkbookInputError(f"harmonics must be a whole number >= 1, got {harmonics!r}")
+    harmonics = check_whole_number("harmonics", harmonics, low=1)
     if not period > 0:
         raise WorkbookInputError(f"period must be positive, got {period!r}")
     t = np.asarray(time, dtype=float)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.core.errors import WorkbookInputError, check_whole_number
 from hbm_widgets.models.timeseries import SERIES_TRUTH, _fourier_names, fourier_features
 
 __all__ = ["SeriesSimulation", "simulate_grouped_series"]
@@ -67,14 +67,10 @@ def simulate_grouped_series(
     >>> sim.frame.groupby("store").size().tolist()
     [36, 36, 5]
     """
-    for name, value, low in (
-        ("n_series", n_series, 2),
-        ("n_periods", n_periods, 3),
-        ("short_length", short_length, 3),
-        ("horizon", horizon, 1),
-    ):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-            raise WorkbookInputError(f"{name} must be a whole number >= {low}, got {value!r}")
+    n_series = check_whole_number("n_series", n_series, low=2)
+    n_periods = check_whole_number("n_periods", n_periods, low=3)
+    short_length = check_whole_number("short_length", short_length, low=3)
+    horizon = check_whole_number("horizon", horizon, low=1)
     if short_length > n_periods:
         raise WorkbookInputError(f"short_length={short_length} cannot exceed n_periods={n_periods}")
     if n_series > 26:

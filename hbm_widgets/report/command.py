@@ -34,6 +34,7 @@ import sys
 from collections.abc import Sequence
 
 from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.report.batch import run_batch
 from hbm_widgets.report.checks import (
     PROG,
     ReportInputError,
@@ -48,7 +49,6 @@ from hbm_widgets.report.running import (
     ReportInterrupted,
     ReportResult,
     ReportRunError,
-    run_batch,
     run_report,
     terminate_interrupts,
 )

@@ -1,8 +1,8 @@
 """Running checked report jobs: papermill in a fresh kernel, then the HTML, then the files.
 
 Both files are written under temporary names in the output folder and renamed at the end,
-so a failed run leaves nothing under the requested names. A batch runs its jobs in worker
-processes.
+so a failed run leaves nothing under the requested names. A batch runs them in worker
+processes (``batch.py``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import datetime
 import html
 import json
 import logging
-import multiprocessing
 import os
 import shutil
 import signal
@@ -19,15 +18,13 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hbm_widgets.charts.rendering import RENDERER_ENV
-from hbm_widgets.core.errors import WorkbookInputError
 from hbm_widgets.report.checks import (
     PROG,
     RESULTS_PARAMETER,
@@ -35,7 +32,6 @@ from hbm_widgets.report.checks import (
     _check_output,
     _declared_parameters,
     _one_line,
-    _whole,
 )
 from hbm_widgets.report.jobs import ReportJob
 from hbm_widgets.report.page import notebook_to_html
@@ -44,7 +40,6 @@ __all__ = [
     "ReportInterrupted",
     "ReportResult",
     "ReportRunError",
-    "run_batch",
     "run_report",
     "terminate_interrupts",
 ]
@@ -177,6 +172,8 @@ def _recorded_fits(results, path: tuple[str, ...] = ()) -> list[tuple[str, Any, 
 
 
 def _convergence_summary(results: dict) -> tuple[float | None, int | None, tuple[str, ...]]:
+    from hbm_widgets.core.diagnostics import RHAT_BELOW  # after the run: it loads ArviZ
+
     fits = _recorded_fits(results)
     if not fits:
         return None, None, ()
@@ -186,8 +183,8 @@ def _convergence_summary(results: dict) -> tuple[float | None, int | None, tuple
     for where, rhat, diverging in fits:
         # "convergence.partial pooling" reads better as "partial pooling".
         where = where.removeprefix("convergence.")
-        if isinstance(rhat, int | float) and rhat >= 1.01:
-            problems.append(f"{where}: max R-hat is {rhat:.3f} (should be below 1.01)")
+        if isinstance(rhat, int | float) and rhat >= RHAT_BELOW:
+            problems.append(f"{where}: max R-hat is {rhat:.3f} (should be below {RHAT_BELOW})")
         if isinstance(diverging, int | float) and diverging > 0:
             problems.append(f"{where}: {int(diverging)} divergent transitions (should be 0)")
     return (
@@ -407,94 +404,3 @@ def run_report(job: ReportJob, *, progress_bar: bool = True) -> ReportResult:
         problems=problems,
         results=results,
     )
-
-
-def _batch_worker_start() -> None:
-    """Workers leave Ctrl-C to the batch's own process, which stops them with SIGTERM."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _batch_worker(job: ReportJob) -> tuple[ReportResult | None, str, int]:
-    with terminate_interrupts():
-        try:
-            return run_report(job, progress_bar=False), "", 0
-        except WorkbookInputError as exc:
-            return None, _one_line(exc), 2
-        except ReportRunError as exc:
-            return None, _one_line(exc), exc.exit_code
-        except KeyboardInterrupt as exc:
-            # Its kernel and files are gone; the worker must not go on to another job.
-            logging.shutdown()
-            os._exit(getattr(exc, "exit_code", 128 + signal.SIGINT))
-
-
-def _stop_workers(workers: Sequence[multiprocessing.process.BaseProcess]) -> None:
-    """SIGTERM each worker (one running a report removes its kernel and files), then wait."""
-    for worker in workers:
-        try:
-            os.kill(worker.pid, signal.SIGTERM)
-        except (ProcessLookupError, TypeError):
-            pass
-    for worker in workers:
-        worker.join(60)
-
-
-def run_batch(jobs: Sequence[ReportJob], *, workers: int = 2, stream=None) -> int:
-    """Run checked jobs in parallel processes, printing one summary line per job.
-
-    Returns the exit status: 0 when every report was written, else the worst job's status.
-
-    Raises
-    ------
-    ReportInterrupted
-        Ctrl-C or SIGTERM: the workers were stopped, and no unfinished report left a file.
-    """
-    stream = sys.stdout if stream is None else stream
-    workers = _whole("workers", workers, 1)
-    status = 0
-    finished = 0
-    total = len(jobs)
-    # Workers are forked from a fresh server process that imported this module once (not
-    # from this process, whose threads and state a fork would copy; nor spawned, which would
-    # import the package again in every worker).
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    children_before = set(multiprocessing.active_children())
-    interrupted: KeyboardInterrupt | None = None
-    pool = ProcessPoolExecutor(
-        max_workers=min(workers, total), mp_context=context, initializer=_batch_worker_start
-    )
-    futures = {}
-    reported = set()
-    try:
-        futures = {pool.submit(_batch_worker, job): (i, job) for i, job in enumerate(jobs, 1)}
-        for future in as_completed(futures):
-            reported.add(future)
-            number, job = futures[future]
-            try:
-                result, message, code = future.result()
-            except Exception as exc:  # a worker that died (BrokenProcessPool and the like)
-                result, message, code = None, f"the worker failed: {_one_line(exc)}", 1
-            if result is not None:
-                finished += 1
-                print(f"[job {number}/{total}] {result.summary_line()}", file=stream, flush=True)
-            else:
-                print(f"[job {number}/{total}] FAILED {job.output}: {message}", file=stream)
-                status = max(status, code)
-    except KeyboardInterrupt as exc:
-        interrupted = exc
-        _stop_workers([p for p in multiprocessing.active_children() if p not in children_before])
-        # Reports finished just before the signal are kept: say so.
-        for future, (number, _) in futures.items():
-            if future in reported or not future.done() or future.cancelled():
-                continue
-            if future.exception() is None and future.result()[0] is not None:
-                finished += 1
-                line = future.result()[0].summary_line()
-                print(f"[job {number}/{total}] {line}", file=stream, flush=True)
-    finally:
-        pool.shutdown(wait=interrupted is None, cancel_futures=True)
-    if interrupted is not None:
-        signum = getattr(interrupted, "signum", signal.SIGINT)
-        raise ReportInterrupted(signum, finished=finished) from None
-    return status
