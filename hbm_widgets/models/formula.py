@@ -146,9 +146,15 @@ class FormulaModel:
         columns = check_columns(written, description, frame)
         used, dropped = drop_missing(frame, columns, missing=missing)
         terms = group_terms(description)
-        for column in {c for term in terms for c in term.columns}:
-            # A grouping column of numbers names groups; formulae needs it categorical.
-            used[column] = used[column].astype(str)
+        grouping = {c for term in terms for c in term.columns}
+        for column in used.columns:
+            # A grouping column of numbers names groups, and formulae needs it categorical;
+            # text columns become categories too (Bambi would convert them itself, warning
+            # under pandas 3 that it selects them as "object").
+            if column in grouping:
+                used[column] = used[column].astype(str).astype("category")
+            elif not pd.api.types.is_numeric_dtype(used[column]):
+                used[column] = used[column].astype("category")
         family = check_outcome(used, description, family)
         check_group_terms(used, terms)
         used = used.reset_index(drop=True)
