@@ -212,7 +212,16 @@ class FormulaModel:
         sampler: str | None = None,
         progressbar: bool = False,
     ) -> FormulaFit:
-        """Sample the model with :func:`hbm_widgets.sample`, pointwise log-likelihood kept."""
+        """Sample the model with :func:`hbm_widgets.sample`, pointwise log-likelihood kept.
+
+        Bambi centres each common predictor on its mean when the formula has an intercept
+        (the sampler then meets a posterior with little correlation between the intercept
+        and the slopes), so the sampled ``Intercept`` is the outcome at the predictors'
+        means. Bambi's own clean-up, as its ``Model.fit`` applies it, then turns it into the
+        intercept of the data as written (at predictors 0, as lme4 reports it) and orders
+        the dims: the posterior is what ``bambi.Model.fit`` returns, and Bambi's
+        ``predict`` reads it. The log-likelihood is computed before, from the model sampled.
+        """
         idata = sample(
             self.model,
             random_seed=random_seed,
@@ -223,6 +232,9 @@ class FormulaModel:
             sampler=sampler,
             progressbar=progressbar,
             log_likelihood=True,
+        )
+        idata = self.bambi_model.backend._clean_results(
+            idata, omit_offsets=False, include_response_params=False
         )
         return FormulaFit(model=self, idata=idata)
 
