@@ -145,6 +145,8 @@ class FormulaModel:
         ('gaussian', ('Intercept', 'floor'), ['1|county'])
         """
         family = check_family(family)
+        if not isinstance(noncentered, bool):
+            raise SpecificationError(f"noncentered must be True or False, got {noncentered!r}")
         written = bambi_formula(formula)
         description = describe(written)
         check_frame(frame)
