@@ -178,7 +178,9 @@ def test_data_report_numbers(data_report):
     labels = [spec.label for spec in hbm.pooling_strategy_specs().values()]
     assert sorted(results["convergence"]) == sorted(labels)
     for figures in results["convergence"].values():
-        assert figures["max_rhat"] < 1.1 and figures["draws"] == 200 and figures["chains"] == 2
+        # 200 draws asked for; 400 when the fit's largest R-hat was at 1.01-1.05 at 200.
+        assert figures["max_rhat"] < 1.1 and figures["chains"] == 2
+        assert figures["draws"] == 200 or (figures["draws"] == 400 and figures["max_rhat"] < 1.05)
     assert set(results["elpd_loo"]) == {"complete", "none", "partial"}
     # Complete pooling ignores real differences between schools: it predicts worst.
     assert results["loo_rank"]["complete"] == 2

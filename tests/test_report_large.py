@@ -229,7 +229,9 @@ def test_report_on_a_medium_file_agrees_with_mixedlm(tmp_path):
         )
     ]
     for k in starts:
-        assert re.fullmatch(r"\.\.\. done in \d+ s \(max R-hat \d\.\d{3}\)", lines[k + 1])
+        assert re.fullmatch(
+            r"\.\.\. done in \d+ s \(max R-hat \d\.\d{3} at (300|600) draws\)", lines[k + 1]
+        )
     assert "LOO for partial pooling, varying intercept (3 of 3)..." in done.stderr
     figures = json.loads(results.read_text())
     assert figures["n_obs"] == 20_000 and figures["n_groups"] == 200

@@ -41,6 +41,7 @@ from pytensor.graph.basic import Constant
 
 from hbm_widgets.core import jax_nuts
 from hbm_widgets.core.errors import WorkbookInputError, check_number, check_whole_number
+from hbm_widgets.core.log_likelihood import add_log_likelihood
 
 __all__ = ["DEFAULT_SAMPLER", "DEFAULT_TARGET_ACCEPT", "SAMPLERS", "compiled_sampler", "sample"]
 
@@ -430,7 +431,7 @@ def sample(
         # What pm.sample adds itself: the observed data and the data containers.
         _observed_and_constant(model, idata)
     if log_likelihood:
-        pm.compute_log_likelihood(idata, model=model, progressbar=False)
+        add_log_likelihood(idata, model)
     settings = {
         "sampler": sampler,
         "draws": draws,

@@ -18,9 +18,6 @@ import os
 import signal
 import subprocess
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from queue import Empty
 from typing import Any
 
@@ -36,9 +33,7 @@ __all__ = [
     "PollingServerKernelManager",
     "ReportKernelManager",
     "execute_stoppably",
-    "kernel_stderr_to",
     "kill_kernels",
-    "last_kernel_line",
 ]
 
 POLL_SECONDS = 1.0
@@ -81,44 +76,11 @@ class PollingServerKernelManager(PollingKernelManager, AsyncIOLoopKernelManager)
 STARTED_KERNELS: list[tuple[int, int | None, ReportKernelManager]] = []
 
 
-# Where kernels started by this process send their own stderr, when set (see below).
-_KERNEL_STDERR: list[Path] = []
-
-
-@contextmanager
-def kernel_stderr_to(path: Path) -> Iterator[Path]:
-    """Send the stderr of kernels started meanwhile to ``path``, not to the terminal.
-
-    What a notebook prints reaches the report through the kernel's messages; the kernel
-    process's own stderr holds only its log and what C code writes. jupyter_client
-    interrupts a kernel before shutting it down, and a busy kernel then logs "KeyboardInterrupt
-    caught in kernel" there: noise on a terminal whose report is fine.
-    """
-    _KERNEL_STDERR.append(path)
-    try:
-        yield path
-    finally:
-        _KERNEL_STDERR.remove(path)
-
-
-def last_kernel_line(path: Path) -> str:
-    """The last non-blank line a kernel wrote to ``path`` ('' when none)."""
-    try:
-        lines = path.read_text(errors="replace").splitlines()
-    except OSError:
-        return ""
-    return next((line.strip() for line in reversed(lines) if line.strip()), "")
-
-
 class ReportKernelManager(PollingKernelManager):
     """The polling kernel manager, recording each kernel's process as it is launched."""
 
     async def _async_launch_kernel(self, kernel_cmd, **kw) -> None:
-        if _KERNEL_STDERR and kw.get("stderr") is None:
-            with open(_KERNEL_STDERR[-1], "ab") as stderr:  # the child keeps its own copy
-                await super()._async_launch_kernel(kernel_cmd, **{**kw, "stderr": stderr})
-        else:
-            await super()._async_launch_kernel(kernel_cmd, **kw)
+        await super()._async_launch_kernel(kernel_cmd, **kw)
         provisioner = self.provisioner
         pid = getattr(provisioner, "pid", None)
         if pid is not None:

@@ -298,12 +298,7 @@ def run_report(job: ReportJob, *, progress_bar: bool = True) -> ReportResult:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    from hbm_widgets.report.kernel import (
-        ReportKernelManager,
-        execute_stoppably,
-        kernel_stderr_to,
-        last_kernel_line,
-    )
+    from hbm_widgets.report.kernel import ReportKernelManager, execute_stoppably
 
     start = time.perf_counter()
     output = _check_output(job.output, force=job.force, notebook=job.notebook)
@@ -326,29 +321,27 @@ def run_report(job: ReportJob, *, progress_bar: bool = True) -> ReportResult:
             os.environ[PROGRESS_ENV] = "1"
         else:
             os.environ.pop(PROGRESS_ENV, None)
-        # Every failure becomes this command's own one line: papermill's (and nbclient's,
-        # through it) log lines would only repeat it, less clearly, first.
+        # Every failure becomes one line of this command's; papermill's would repeat it.
         papermill_logger.setLevel(logging.CRITICAL + 1)
         to_run, parameters = _notebook_to_run(job, results_file)
-        kernel_log = results_dir / "kernel-stderr.log"
         try:
-            with kernel_stderr_to(kernel_log):
-                execute_stoppably(
-                    _execute_retrying_start,
-                    papermill.execute_notebook,
-                    str(to_run),
-                    str(executed),
-                    parameters=parameters,
-                    kernel_name="python3",
-                    # The kernel runs this interpreter, whatever jupyter finds first on PATH.
-                    language="python",
-                    cwd=str(job.cwd),
-                    progress_bar=cell_bar,
-                    # Keep the kernel's own start-up notices off the terminal.
-                    extra_arguments=["--IPKernelApp.log_level=ERROR"],
-                    # jupyter_client's manager, but never waiting on a missed wake-up for ever.
-                    kernel_manager_class=ReportKernelManager,
-                )
+            execute_stoppably(
+                _execute_retrying_start,
+                papermill.execute_notebook,
+                str(to_run),
+                str(executed),
+                parameters=parameters,
+                kernel_name="python3",
+                # The kernel runs this interpreter, whatever jupyter finds first on PATH.
+                language="python",
+                cwd=str(job.cwd),
+                progress_bar=cell_bar,
+                # Not even ERROR: a kernel interrupted at shutdown logs "KeyboardInterrupt
+                # caught in kernel" to the terminal, which it shares for progress lines.
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                # jupyter_client's manager, but never waiting on a missed wake-up for ever.
+                kernel_manager_class=ReportKernelManager,
+            )
         except KeyboardInterrupt:
             if cell_bar:
                 print(file=sys.stderr, flush=True)  # end the progress bar's line
@@ -361,12 +354,9 @@ def run_report(job: ReportJob, *, progress_bar: bool = True) -> ReportResult:
                 exit_code=code,
             ) from None
         except (OSError, RuntimeError, ValueError) as exc:
-            # A kernel that died (DeadKernelError is a RuntimeError) may have said why.
-            said = last_kernel_line(kernel_log)
-            said = f"; the kernel's last words: {_one_line(said)}" if said else ""
             raise ReportRunError(
                 f"{job.label}: the notebook could not be run ({type(exc).__name__}: "
-                f"{_one_line(exc)}){said}; no report was written"
+                f"{_one_line(exc)}); no report was written"
             ) from None
         _without_read_back(executed)
         results = json.loads(results_file.read_text()) if results_file.exists() else {}
