@@ -87,3 +87,13 @@ def test_negative_binomial_matches_statsmodels(negative_binomial_fit, shops):
     assert abs(np.median(alpha) - 1 / mle.params["alpha"]) < 0.5 * inverse_error
     report = negative_binomial_fit.convergence()
     assert report.max_rhat < 1.01 and report.divergences == 0
+
+
+def test_draws_become_a_fit_once(shops, binomial_fit):
+    model = hbm.FormulaModel.from_formula("complaints ~ staff", shops, family="negativebinomial")
+    with pytest.raises(hbm.WorkbookInputError, match="already a FormulaFit's"):
+        binomial_fit.model.as_fit(binomial_fit.idata)
+    with pytest.raises(hbm.WorkbookInputError, match="not of this model: they lack alpha"):
+        model.as_fit(binomial_fit.idata)
+    with pytest.raises(hbm.WorkbookInputError, match="no log_likelihood group"):
+        model.as_fit(binomial_fit.idata.drop_nodes("log_likelihood"))

@@ -223,13 +223,7 @@ class FormulaModel:
     ) -> FormulaFit:
         """Sample the model with :func:`hbm_widgets.sample`, pointwise log-likelihood kept.
 
-        Bambi centres each common predictor on its mean when the formula has an intercept
-        (the sampler then meets a posterior with little correlation between the intercept
-        and the slopes), so the sampled ``Intercept`` is the outcome at the predictors'
-        means. Bambi's own clean-up, as its ``Model.fit`` applies it, then turns it into the
-        intercept of the data as written (at predictors 0, as lme4 reports it) and orders
-        the dims: the posterior is what ``bambi.Model.fit`` returns, and Bambi's
-        ``predict`` reads it. The log-likelihood is computed before, from the model sampled.
+        The draws then go through :meth:`as_fit`.
         """
         idata = sample(
             self.model,
@@ -242,6 +236,37 @@ class FormulaModel:
             progressbar=progressbar,
             log_likelihood=True,
         )
+        return self.as_fit(idata)
+
+    def as_fit(self, idata: xr.DataTree) -> FormulaFit:
+        """Draws of :attr:`model` (from :func:`hbm_widgets.sample`, or a core function that
+        calls it) as a :class:`FormulaFit`, the intercept restored to the data's scale.
+
+        Bambi centres each common predictor on its mean when the formula has an intercept
+        (the sampler then meets a posterior with little correlation between the intercept
+        and the slopes), so the sampled ``Intercept`` is the outcome at the predictors'
+        means. Bambi's own clean-up, as its ``Model.fit`` applies it, turns it into the
+        intercept of the data as written (at predictors 0, as lme4 reports it) and orders
+        the dims: the posterior becomes what ``bambi.Model.fit`` returns, which Bambi's
+        ``predict`` reads. ``idata`` is changed in place, so it is refused a second time;
+        its ``log_likelihood`` (needed for LOO) must have been computed from the draws as
+        sampled, i.e. by ``sample(..., log_likelihood=True)``.
+        """
+        idata = check_fit(idata)
+        if "log_likelihood" not in idata.children:
+            raise WorkbookInputError(
+                "the draws have no log_likelihood group; sample with log_likelihood=True"
+            )
+        sampled = {v.name for v in self.model.free_RVs}
+        missing = sorted(sampled - set(idata["posterior"].data_vars))
+        if missing:
+            raise WorkbookInputError(
+                f"the draws are not of this model: they lack {', '.join(missing)}"
+            )
+        if idata["posterior"].attrs.get("modeling_interface") == "bambi":
+            raise WorkbookInputError(
+                "these draws are already a FormulaFit's (their intercept was restored once)"
+            )
         idata = self.bambi_model.backend._clean_results(
             idata, omit_offsets=False, include_response_params=False
         )
