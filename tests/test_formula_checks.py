@@ -90,8 +90,8 @@ def test_an_unknown_family_lists_the_six(frame):
 def test_a_non_numeric_outcome_is_refused_for_a_numeric_family(frame):
     message = refused(DataValidationError, None, "label ~ hours", frame, family="gaussian")
     assert message == (
-        "outcome (family 'gaussian') column 'label' must be numeric, but it holds 'pupil 0' "
-        "(row 0) and 19 other non-numeric value(s)"
+        "outcome column 'label' must be numeric, but it holds 'pupil 0' (row 0) and 19 other "
+        "non-numeric value(s); family 'gaussian' needs numbers"
     )
 
 

@@ -172,11 +172,10 @@ def drop_missing(frame: pd.DataFrame, columns: list[str], *, missing: str):
 
 
 def _numeric_outcome(frame: pd.DataFrame, column: str, family: str) -> np.ndarray:
-    role = f"outcome (family {family!r})"
     try:
-        values = _as_numeric(frame[column], role, column)
+        values = _as_numeric(frame[column], "outcome", column)
     except DataValidationError as error:
-        raise DataValidationError(str(error)) from None
+        raise DataValidationError(f"{error}; family {family!r} needs numbers") from None
     values = values.to_numpy(dtype=float)
     if not np.all(np.isfinite(values)):
         raise DataValidationError(
