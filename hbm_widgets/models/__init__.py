@@ -1,7 +1,7 @@
 """Models that a ``ModelSpec`` cannot express, built from the core's priors and data checks.
 
-Crossed and nested effects (chapter 10), the binomial rate model (chapter 11) and grouped
-time series (chapter 11).
+Crossed and nested effects (chapter 10), the binomial rate model (chapter 11), grouped
+time series (chapter 11), and models written as lme4-style formulas (built by Bambi).
 """
 
 from hbm_widgets._lazy import lazy_exports
@@ -16,6 +16,11 @@ _EXPORTS = {
     "crossed_recovery": "crossed_model",
     "crossed_response_curves": "crossed_model",
     "simulate_crossed": "crossed_simulation",
+    "FORMULA_FAMILIES": "formula",
+    "FormulaFit": "formula",
+    "FormulaModel": "formula",
+    "compare_with_pooled": "formula",
+    "formula_from_roles": "formula",
     "BetaBinomialFit": "rates",
     "beta_binomial_empirical_bayes": "rates",
     "build_rate_model": "rates",
