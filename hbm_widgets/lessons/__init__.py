@@ -3,20 +3,16 @@
 A Metropolis-Hastings sampler written out (chapter 02), R-hat by hand and runs that fail on
 purpose (chapter 09), centred against non-centred (chapter 05), the GCSE tables and the
 maximum-likelihood fits they compare with (chapters 05-06), priors on scales and
-correlations and the simulated cafes (chapter 07), and the Monte Carlo prior study
-(chapter 08).
+correlations and how well a fit recovers fake data's truth (chapter 07), and the Monte
+Carlo prior study (chapter 08).
 """
 
 from hbm_widgets._lazy import lazy_exports
 
 # Each public name and the module that defines it; a module loads on first use.
 _EXPORTS = {
-    "CAFE_PARAMETERS": "cafes",
     "RANGE_FAMILIES": "prior_choice",
-    "CafeSimulation": "cafes",
-    "CafeTruth": "cafes",
-    "recovery_table": "cafes",
-    "simulate_cafes": "cafes",
+    "recovery_table": "recovery",
     "CHECKLIST_THRESHOLDS": "diagnostic_tables",
     "GelmanRubin": "convergence",
     "chain_draws": "diagnostic_tables",
