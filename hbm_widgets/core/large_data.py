@@ -263,6 +263,10 @@ def significant_figures(frame: pd.DataFrame, *, digits: int = 4):
                 ),
                 subset=[column],
             )
+    # Names read from the left, numbers line up on the right.
+    text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if text:
+        styler = styler.set_properties(subset=text, **{"text-align": "left"})
     # Row numbers (even out of order, after a sort) say nothing; labels or a named index do.
     if frame.index.name is None and pd.api.types.is_integer_dtype(frame.index):
         styler = styler.hide(axis="index")

@@ -7,7 +7,10 @@ without MathJax), and every script and external stylesheet is removed.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
+import itertools
 import logging
 import re
 from collections.abc import Iterable, Mapping
@@ -139,6 +142,36 @@ def _render_math(notebook) -> None:
                 )
 
 
+_SVG_IMAGE = re.compile(r'<img\b[^>]*\bsrc="data:image/svg\+xml;base64,([^"]+)"[^>]*>')
+_SVG_PROLOGUE = re.compile(r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->", re.S)
+_SVG_ID = re.compile(r'(\bid=")([^"]+)"|(url\(#)([^)]+)\)|(href=")#([^"]+)"')
+
+
+def _inline_svg(page: str) -> str:
+    """Every SVG image written into the page itself, so that its words (a group's name in a
+    chart, a variable in the model's graph) can be found and copied; each drawing's ids get
+    a prefix of their own, since two charts may both name a clip path ``clip1``."""
+    numbers = itertools.count(1)
+
+    def inline(match: re.Match) -> str:
+        try:
+            svg = base64.b64decode(match.group(1)).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return match.group(0)
+        prefix = f"hbm-svg{next(numbers)}-"
+
+        def renamed(found: re.Match) -> str:
+            if found.group(1):
+                return f'{found.group(1)}{prefix}{found.group(2)}"'
+            if found.group(3):
+                return f"{found.group(3)}{prefix}{found.group(4)})"
+            return f'{found.group(5)}#{prefix}{found.group(6)}"'
+
+        return _SVG_ID.sub(renamed, _SVG_PROLOGUE.sub("", svg)).strip()
+
+    return _SVG_IMAGE.sub(inline, page)
+
+
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script\s*>", re.S | re.I)
 _LINK = re.compile(r"<link\b[^>]*>", re.I)
 _EXTERNAL = re.compile(r"""(?:href|src)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
@@ -161,7 +194,8 @@ def notebook_to_html(
     """An executed notebook as one self-contained HTML page that needs no network.
 
     Code cells are hidden unless ``show_code``, and so are the sampler's messages on
-    stderr; explorers (ipywidgets) become a static snapshot of what they showed; formulas
+    stderr; explorers (ipywidgets) become a static snapshot of what they showed; SVG
+    drawings (charts, a model's graph) are written into the page rather than linked; formulas
     between dollar signs become MathML, drawn by the browser itself; every ``<script>`` and
     external ``<link>`` is removed (nbconvert's template would fetch require.js and MathJax
     from a CDN). ``warnings`` go into a box at the top, under ``header``, unless the
@@ -182,7 +216,7 @@ def notebook_to_html(
         exclude_output_prompt=True,
     )
     page, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
-    page = _strip_external(page)
+    page = _strip_external(_inline_svg(page))
     # Imported here: the core's summaries load PyMC, which a bad argument must not wait for.
     from hbm_widgets.core.summaries import warning_box_html
 
