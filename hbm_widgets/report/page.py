@@ -172,6 +172,13 @@ def _inline_svg(page: str) -> str:
     return _SVG_IMAGE.sub(inline, page)
 
 
+# Chromium's MathML ignores columnalign: an aligned formula's columns are aligned by CSS.
+_MATH_STYLE = (
+    "<style>.hbm-math{overflow-x:auto;margin:0.6em 0}"
+    '.hbm-math mtd[columnalign="left"]{text-align:left}'
+    '.hbm-math mtd[columnalign="right"]{text-align:right}</style>'
+)
+
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script\s*>", re.S | re.I)
 _LINK = re.compile(r"<link\b[^>]*>", re.I)
 _EXTERNAL = re.compile(r"""(?:href|src)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
@@ -217,6 +224,8 @@ def notebook_to_html(
     )
     page, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
     page = _strip_external(_inline_svg(page))
+    if 'class="hbm-math"' in page:
+        page = page.replace("</head>", _MATH_STYLE + "</head>", 1)
     # Imported here: the core's summaries load PyMC, which a bad argument must not wait for.
     from hbm_widgets.core.summaries import warning_box_html
 
