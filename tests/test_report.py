@@ -158,7 +158,7 @@ def test_data_report_writes_html_notebook_and_results(data_report, capsys):
 def test_data_report_html_is_offline_with_tables_and_charts(data_report):
     page = data_report["out"].read_text()
     assert page.count(SVG_OUTPUT) >= 2, "the estimates and shrinkage charts are missing"
-    assert "<table" in page and "hdi_low" in page and "elpd_loo" in page
+    assert "<table" in page and "94% HDI low" in page and "elpd (LOO)" in page
     for school in [f"s{k}" for k in range(6)]:
         assert f"<td>{school}</td>" in page or f">{school}<" in page
     assert "<script" not in page.lower()
@@ -210,7 +210,7 @@ def test_data_report_numbers(data_report):
     table = pd.DataFrame(results["parameters"]).set_index(["model", "parameter"])
     mean, sd = table["mean"]["partial"], table["sd"]["partial"]
     prediction = pd.DataFrame(results["new_group_prediction"])
-    assert len(prediction) == 3  # the 10 %, 50 % and 90 % quantiles of hours
+    assert len(prediction) == 3  # the quartiles of hours
     hours = prediction["hours"]
     second_moment = {name: mean[name] ** 2 + sd[name] ** 2 for name in ("sigma", "sigma_alpha")}
     n_draws = 2 * 200
@@ -779,6 +779,8 @@ def test_parameter_and_convergence_tables():
     assert status["good"] == "ok" and "7 divergent transitions" in status["bad"]
     assert hbm.fit_problems(reports) == [
         "bad: max R-hat is 1.050 (should be below 1.01)",
+        "bad: min bulk ESS is 120 (should be at least 400)",
+        "bad: min tail ESS is 90 (should be at least 400)",
         "bad: 7 divergent transitions (should be 0)",
     ]
     assert hbm.warning_box_html([]) == ""

@@ -19,6 +19,7 @@ _EXPORTS = {
     "plot_divergences": "divergences",
     "plot_energy": "energy",
     "plot_forecasts": "forecasts",
+    "plot_forest": "forest",
     "plot_funnel": "funnel",
     "plot_group_estimates": "group_estimates",
     "plot_group_means_vs_size": "group_means_vs_size",

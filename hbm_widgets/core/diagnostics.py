@@ -40,7 +40,7 @@ class ConvergenceReport:
 
     def warnings(self) -> list[str]:
         found = []
-        if self.max_rhat >= RHAT_BELOW:
+        if not self.max_rhat < RHAT_BELOW:  # NaN too: chains that never moved
             found.append(f"max R-hat is {self.max_rhat:.3f} (should be below {RHAT_BELOW})")
         if self.min_ess_bulk < ESS_AT_LEAST:
             found.append(

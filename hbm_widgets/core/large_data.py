@@ -229,10 +229,44 @@ def significant_figures(frame: pd.DataFrame, *, digits: int = 4):
     """The frame for display, its decimal columns shown to ``digits`` significant figures.
 
     Unlike ``round(3)``, a value on a 1e-9 scale stays visible (``1.235e-09``), and a large
-    one keeps its integer digits (``-441,037``). Returns a pandas ``Styler``; the frame's
-    values are unchanged.
+    one keeps its integer digits (``-441,037``). A decimal column of whole numbers (a 0/1
+    predictor read as floats) shows them whole (``0``, ``1``), and the decimals of a column
+    of mixed values (a table of figures of different kinds) get the same significant
+    figures. Row numbers (an unnamed index of whole numbers) are hidden; an index that
+    names the rows is shown. Returns a pandas ``Styler``; the frame's values are unchanged.
     """
     if not isinstance(frame, pd.DataFrame):
         raise WorkbookInputError(f"expected a DataFrame, got {type(frame).__name__}")
-    decimal_columns = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])]
-    return frame.style.format(lambda v: _significant(v, digits), subset=decimal_columns)
+
+    def decimal(value) -> bool:
+        return isinstance(value, float | np.floating)
+
+    def whole(column) -> bool:
+        values = frame[column].dropna().to_numpy(dtype=float)
+        return values.size > 0 and bool(np.all(np.isfinite(values) & (values == np.round(values))))
+
+    styler = frame.style
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_float_dtype(values):
+            if whole(column):
+                styler = styler.format("{:,.0f}", subset=[column], na_rep="")
+            else:
+                styler = styler.format(lambda v: _significant(v, digits), subset=[column])
+        elif values.dtype == object and any(decimal(v) for v in values):
+            styler = styler.format(
+                lambda v: (
+                    (f"{v:,.0f}" if float(v).is_integer() else _significant(v, digits))
+                    if decimal(v)
+                    else str(v)
+                ),
+                subset=[column],
+            )
+    # Names read from the left, numbers line up on the right.
+    text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if text:
+        styler = styler.set_properties(subset=text, **{"text-align": "left"})
+    # Row numbers (even out of order, after a sort) say nothing; labels or a named index do.
+    if frame.index.name is None and pd.api.types.is_integer_dtype(frame.index):
+        styler = styler.hide(axis="index")
+    return styler

@@ -275,7 +275,10 @@ def posterior_shrinkage_table(
         centre for that group), ``shift`` (partial minus no pooling) and ``shrinkage``, the
         fraction of the way from the no-pooling estimate to ``mu`` that partial pooling
         moved it (the posterior counterpart of the shrinkage factor ``B_k``; NaN when the
-        two coincide). The columns are those :func:`hbm_widgets.plot_shrinkage_arrows` draws.
+        two coincide): 0 is no move, 1 all the way to ``mu``, above 1 past it and below 0
+        away from it. Past or away happens when the coefficient is estimated jointly with
+        another that the two models estimate differently (a shared slope, or a correlated
+        varying one). The columns are those :func:`hbm_widgets.plot_shrinkage_arrows` draws.
     """
     data = _check_data(data)
     none_posterior = _stacked(no_pooling_idata)
@@ -316,7 +319,7 @@ def _default_predictor_values(data: GroupedData) -> np.ndarray:
     distinct = np.unique(data.predictor)
     if distinct.size <= 5:
         return distinct
-    return np.quantile(data.predictor, [0.1, 0.5, 0.9])
+    return np.quantile(data.predictor, [0.25, 0.5, 0.75])
 
 
 def predict_new_group(
@@ -349,7 +352,8 @@ def predict_new_group(
         Seeds the new group effects and observations.
     predictor_values : sequence of float, optional
         Where to predict along the predictor. By default its distinct values when it has at
-        most five, else its 10 %, 50 % and 90 % quantiles. Ignored without a predictor.
+        most five (the levels of a 0/1 or coded predictor), else its quartiles. Ignored
+        without a predictor.
     group_predictor_value : float, optional
         The new group's group-level predictor (by default the mean over groups).
     hdi_prob : float
@@ -461,18 +465,15 @@ def convergence_table(reports: Mapping[str, ConvergenceReport]) -> pd.DataFrame:
 
 
 def fit_problems(reports: Mapping[str, ConvergenceReport]) -> list[str]:
-    """The problems that make a fit's numbers untrustworthy: R-hat of 1.01 or more, divergences.
+    """Why a fit's numbers cannot be trusted yet, one line per problem and fit.
 
-    (Low effective sample sizes are listed by :func:`convergence_table`; they call for more
-    draws rather than distrust.)
+    R-hat of 1.01 or more (chains that disagree), a bulk or tail effective sample size
+    below 400 (too few independent draws for the means or the intervals) and any divergent
+    transition, each as :meth:`ConvergenceReport.warnings` words it.
     """
-    found = []
-    for name, report in reports.items():
-        if report.max_rhat >= 1.01 or not np.isfinite(report.max_rhat):
-            found.append(f"{name}: max R-hat is {report.max_rhat:.3f} (should be below 1.01)")
-        if report.divergences:
-            found.append(f"{name}: {report.divergences} divergent transitions (should be 0)")
-    return found
+    return [
+        f"{name}: {problem}" for name, report in reports.items() for problem in report.warnings()
+    ]
 
 
 def warning_box_html(messages: Sequence[str], *, title: str = "Check these fits") -> str:

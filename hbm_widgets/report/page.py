@@ -1,12 +1,16 @@
 """An executed notebook as one self-contained HTML page that opens offline.
 
 Code and the sampler's messages are hidden unless asked for, explorers (ipywidgets) become a
-snapshot of what they showed, and every script and external stylesheet is removed.
+snapshot of what they showed, LaTeX between dollar signs becomes MathML (which browsers draw
+without MathJax), and every script and external stylesheet is removed.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
+import itertools
 import logging
 import re
 from collections.abc import Iterable, Mapping
@@ -85,6 +89,96 @@ def _static_outputs(notebook, *, show_code: bool) -> None:
     notebook.metadata.pop("widgets", None)
 
 
+# A code span or block is left as written; a display formula ($$...$$) before an inline one.
+_MATH = re.compile(
+    r"(?P<code>```.*?```|`[^`\n]*`)"
+    r"|\$\$(?P<display>.+?)\$\$"
+    r"|(?<![\\$\w])\$(?P<inline>[^$\s](?:[^$\n]*?[^$\s])?)\$(?!\w)",
+    re.S,
+)
+
+
+def _mathml(latex: str, *, display: bool) -> str | None:
+    """``latex`` as MathML, or None where latex2mathml cannot read it."""
+    from latex2mathml.converter import convert
+
+    # latex2mathml lays out align* as a table; it reads aligned's "&" as a symbol.
+    latex = latex.replace(r"\begin{aligned}", r"\begin{align*}")
+    latex = latex.replace(r"\end{aligned}", r"\end{align*}")
+    try:
+        return convert(latex.strip(), display="block" if display else "inline")
+    except Exception:  # latex2mathml raises many kinds; the page then shows the source
+        return None
+
+
+def _math_to_mathml(markdown: str) -> str:
+    """Markdown with every ``$...$`` and ``$$...$$`` formula replaced by MathML."""
+
+    def replace(match: re.Match) -> str:
+        if match.group("code") is not None:
+            return match.group(0)
+        display = match.group("display") is not None
+        mathml = _mathml(match.group("display" if display else "inline"), display=display)
+        if mathml is None:
+            return match.group(0)
+        # A display formula is its own HTML block, so Markdown leaves it alone.
+        return f'\n\n<div class="hbm-math">{mathml}</div>\n\n' if display else mathml
+
+    return _MATH.sub(replace, markdown)
+
+
+def _render_math(notebook) -> None:
+    """Markdown cells and Markdown outputs with their formulas as MathML."""
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            cell.source = _math_to_mathml(cell.source)
+            continue
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/markdown" in data:
+                text = data["text/markdown"]
+                data["text/markdown"] = _math_to_mathml(
+                    "".join(text) if isinstance(text, list) else text
+                )
+
+
+_SVG_IMAGE = re.compile(r'<img\b[^>]*\bsrc="data:image/svg\+xml;base64,([^"]+)"[^>]*>')
+_SVG_PROLOGUE = re.compile(r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->", re.S)
+_SVG_ID = re.compile(r'(\bid=")([^"]+)"|(url\(#)([^)]+)\)|(href=")#([^"]+)"')
+
+
+def _inline_svg(page: str) -> str:
+    """Every SVG image written into the page itself, so that its words (a group's name in a
+    chart, a variable in the model's graph) can be found and copied; each drawing's ids get
+    a prefix of their own, since two charts may both name a clip path ``clip1``."""
+    numbers = itertools.count(1)
+
+    def inline(match: re.Match) -> str:
+        try:
+            svg = base64.b64decode(match.group(1)).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return match.group(0)
+        prefix = f"hbm-svg{next(numbers)}-"
+
+        def renamed(found: re.Match) -> str:
+            if found.group(1):
+                return f'{found.group(1)}{prefix}{found.group(2)}"'
+            if found.group(3):
+                return f"{found.group(3)}{prefix}{found.group(4)})"
+            return f'{found.group(5)}#{prefix}{found.group(6)}"'
+
+        return _SVG_ID.sub(renamed, _SVG_PROLOGUE.sub("", svg)).strip()
+
+    return _SVG_IMAGE.sub(inline, page)
+
+
+# Chromium's MathML ignores columnalign: an aligned formula's columns are aligned by CSS.
+_MATH_STYLE = (
+    "<style>.hbm-math{overflow-x:auto;margin:0.6em 0}"
+    '.hbm-math mtd[columnalign="left"]{text-align:left}'
+    '.hbm-math mtd[columnalign="right"]{text-align:right}</style>'
+)
+
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script\s*>", re.S | re.I)
 _LINK = re.compile(r"<link\b[^>]*>", re.I)
 _EXTERNAL = re.compile(r"""(?:href|src)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
@@ -107,15 +201,18 @@ def notebook_to_html(
     """An executed notebook as one self-contained HTML page that needs no network.
 
     Code cells are hidden unless ``show_code``, and so are the sampler's messages on
-    stderr; explorers (ipywidgets) become a static snapshot of what they showed; every
-    ``<script>`` and external ``<link>`` is removed (nbconvert's template would fetch
-    require.js and MathJax from a CDN), so LaTeX stays as written. ``warnings`` go into a
-    box at the top, under ``header``.
+    stderr; explorers (ipywidgets) become a static snapshot of what they showed; SVG
+    drawings (charts, a model's graph) are written into the page rather than linked; formulas
+    between dollar signs become MathML, drawn by the browser itself; every ``<script>`` and
+    external ``<link>`` is removed (nbconvert's template would fetch require.js and MathJax
+    from a CDN). ``warnings`` go into a box at the top, under ``header``, unless the
+    notebook shows its own warning box (the grouped-data report's summary does).
     """
     from nbconvert import HTMLExporter
 
     notebook = copy.deepcopy(notebook)
     _static_outputs(notebook, show_code=show_code)
+    _render_math(notebook)
     quiet = logging.getLogger(f"{__name__}.nbconvert")
     quiet.setLevel(logging.ERROR)  # nbconvert's notes (missing alt text) are not the reader's
     exporter = HTMLExporter(
@@ -126,12 +223,17 @@ def notebook_to_html(
         exclude_output_prompt=True,
     )
     page, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
-    page = _strip_external(page)
+    page = _strip_external(_inline_svg(page))
+    if 'class="hbm-math"' in page:
+        page = page.replace("</head>", _MATH_STYLE + "</head>", 1)
     # Imported here: the core's summaries load PyMC, which a bad argument must not wait for.
     from hbm_widgets.core.summaries import warning_box_html
 
+    # A notebook that shows its own warning box says the same, where the reader meets it.
+    shown_already = 'class="hbm-warning"' in page
     top = header + warning_box_html(
-        list(warnings), title="Some fits did not converge: read their numbers with care"
+        [] if shown_already else list(warnings),
+        title="Some fits did not converge: read their numbers with care",
     )
     if top:
         match = re.search(r"<main\b[^>]*>", page) or re.search(r"<body\b[^>]*>", page)
