@@ -141,8 +141,8 @@ def test_subsampled_loo_is_close_to_the_exact_one(small_fits):
 
 
 def test_a_file_too_large_is_refused_with_its_numbers(monkeypatch):
-    monkeypatch.setenv(hbm.MEMORY_LIMIT_ENV, "1900")
-    assert hbm.check_report_size(10_000, 100, draws=1000, chains=4) < 1.9e9
+    monkeypatch.setenv(hbm.MEMORY_LIMIT_ENV, "2400")
+    assert hbm.check_report_size(10_000, 100, draws=1000, chains=4) < 2.4e9
     with pytest.raises(DataValidationError) as refused:
         hbm.check_report_size(300_000, 2_000, draws=1000, chains=4)
     message = str(refused.value)
@@ -150,12 +150,12 @@ def test_a_file_too_large_is_refused_with_its_numbers(monkeypatch):
     assert message.startswith("the file has 300,000 rows in 2,000 groups: the report would need")
     needed = hbm.estimated_report_memory(300_000, 2_000, draws=1000, chains=4)
     assert f"about {needed / 1e9:.1f} GB at 1000 draws x 4 chains" in message
-    assert "more than the 1.9 GB available" in message
+    assert "more than the 2.4 GB available" in message
     fits = re.search(r"--draws (\d+) or fewer or a file of at most ([\d,]+) rows$", message)
     assert fits, message
     draws, rows = int(fits[1]), int(fits[2].replace(",", ""))
-    assert hbm.check_report_size(300_000, 2_000, draws=draws, chains=4) <= 1.9e9
-    assert hbm.check_report_size(rows, 2_000, draws=1000, chains=4) <= 1.9e9
+    assert hbm.check_report_size(300_000, 2_000, draws=draws, chains=4) <= 2.4e9
+    assert hbm.check_report_size(rows, 2_000, draws=1000, chains=4) <= 2.4e9
     with pytest.raises(DataValidationError):
         hbm.check_report_size(300_000, 2_000, draws=draws + 1, chains=4)
     monkeypatch.setenv(hbm.MEMORY_LIMIT_ENV, "lots")
