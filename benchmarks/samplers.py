@@ -256,6 +256,7 @@ def main() -> None:
     import pandas as pd
 
     rows = []
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as root:
         for model in args.models:
             for sampler in args.samplers:
@@ -295,6 +296,10 @@ def main() -> None:
     header = (
         f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
         + ", ".join(f"{k} {v}" for k, v in _versions().items() if v)
+        + "\nload average (1, 5, 15 min) before: "
+        + ", ".join(f"{x:.1f}" for x in load_before)
+        + "; after: "
+        + ", ".join(f"{x:.1f}" for x in os.getloadavg())
     )
     text = "\n\n".join(
         [
