@@ -8,6 +8,8 @@ a binary one), and Bambi's predictions there on the response scale.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -132,13 +134,18 @@ def new_group_predictions(fit, *, hdi_prob: float = 0.94, random_seed: int) -> p
         new_data[column] = 1
     if not len(new_data.columns):
         new_data = pd.DataFrame(index=range(len(grid)))
-    predicted = model.bambi_model.predict(
-        fit.idata,
-        kind="response_params",
-        data=new_data,
-        inplace=False,
-        random_seed=random_seed,
-    )
+    with warnings.catch_warnings():
+        # Bambi 0.21 warns that the option will go once new groups are handled unasked;
+        # until then, a new level without it is refused.
+        warnings.filterwarnings("ignore", "'sample_new_groups' is deprecated", FutureWarning)
+        predicted = model.bambi_model.predict(
+            fit.idata,
+            kind="response_params",
+            data=new_data,
+            inplace=False,
+            sample_new_groups=True,
+            random_seed=random_seed,
+        )
     parent = model.bambi_model.family.likelihood.parent
     draws = predicted["posterior"][parent].stack(sample=("chain", "draw"))
     values = draws.transpose("sample", ...).to_numpy().reshape(draws.sizes["sample"], -1)
