@@ -76,6 +76,15 @@ def formula_names(formula: str) -> tuple[list[str], list[str]]:
     if not left.strip() or not right.strip():
         side = "outcome (left of '~')" if not left.strip() else "predictors (right of '~')"
         raise ReportInputError(f"formula {formula!r} has no {side}; expected e.g. 'y ~ x'")
+    depth = 0
+    for character in formula:
+        depth += {"(": 1, ")": -1}.get(character, 0)
+        if depth < 0:
+            break
+    if depth != 0:
+        raise ReportInputError(
+            f"formula {formula!r} does not parse: its parentheses are not balanced"
+        )
 
     def names(side: str) -> list[str]:
         found = []
