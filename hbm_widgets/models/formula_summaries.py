@@ -3,7 +3,8 @@
 Each group's coefficients (only the levels the data hold: formulae makes a level for every
 pair of a nested ``(1 | a/b)``, observed or not), the predictor values at which a new group
 is predicted (quartiles of a numeric predictor, the levels of a categorical one, 0 and 1 of
-a binary one), and Bambi's predictions there on the response scale.
+a binary one), and Bambi's predictions there on the response scale. Nothing here is
+re-exported by the package.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from hbm_widgets.core.errors import WorkbookInputError
 from hbm_widgets.core.fitted import hdi_bounds
 from hbm_widgets.models.formula_checks import GroupTerm, describe
 
-__all__ = ["group_level_estimates", "new_group_grid", "new_group_predictions"]
+# Used by the formula report, which imports them from here; nothing is re-exported.
+__all__: list[str] = []
 
 NEW_GROUP = "a new group"
 
