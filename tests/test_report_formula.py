@@ -124,9 +124,9 @@ def test_the_normal_report_says_its_effects_are_independent_and_lists_each_subje
     intercepts = report["results"]["group_estimates"]["1|Subject"]
     assert sorted(row["group"] for row in intercepts) == [f"S{s:02d}" for s in range(18)]
     assert {row["n"] for row in intercepts} == {10}
-    # A new subject at the quartiles of Days: 2.25, 4.5, 6.75.
+    # A new subject at the quartiles of Days (pandas' linear quantiles of 18 of each day).
     days = [row["Days"] for row in report["results"]["new_group_prediction"]]
-    assert days == [2.25, 4.5, 6.75]
+    assert days == [2.0, 4.5, 7.0]
 
 
 def test_the_binary_report_predicts_probabilities(binary):
