@@ -31,6 +31,7 @@ FILES = {
     "counts.csv": "visits,age,practice\n0,30,a\n2,41,a\n1,52,b\n-4,63,b\n3,35,c\n0,47,c\n",
     "trials.csv": "hits,tries,team\n3,5,a\n6,5,a\n1,4,b\n",
     "words.csv": "score,hours,school\nhigh,1,a\nlow,2,b\n",
+    "scores.csv": "score,school\n1.5,a\n2.5,b\n",
     "empty.csv": "",
     "exists.html": "",
 }
@@ -57,10 +58,10 @@ CASES = [
         2,
     ),
     ("formula: empty file", _formula("empty.csv", "y ~ (1|g)", "gaussian"), 2),
-    ("formula: output exists", _formula("words.csv", "score ~ (1|school)", "t", "exists.html"), 2),
+    ("formula: output exists", _formula("scores.csv", "score ~ (1|school)", "t", "exists.html"), 2),
     (
         "formula with --group",
-        [*_formula("words.csv", "score ~ (1|school)", "t"), "--group", "school"],
+        [*_formula("scores.csv", "score ~ (1|school)", "t"), "--group", "school"],
         2,
     ),
 ]
