@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hbm_widgets.report.command import main
-from hbm_widgets.report.jobs import FORMULA_TEMPLATE, data_job
+from hbm_widgets.report.jobs import FORMULA_TEMPLATE, batch_jobs, data_job
 
 COUNTS = "visits,age,practice\n0,30,a\n2,41,a\n1,52,b\n4,63,b\n3,35,c\n0,47,c\n"
 
@@ -174,3 +174,36 @@ def test_the_checks_load_neither_pandas_nor_pymc(tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.split() == ["2", "False", "False"]
+
+
+def test_a_batch_job_takes_formula_and_family(tmp_path):
+    write(tmp_path, "counts.csv", COUNTS.replace("-4", "4"))
+    jobs_file = write(
+        tmp_path,
+        "jobs.yaml",
+        "jobs:\n"
+        "  - data: counts.csv\n"
+        '    formula: "visits ~ age + (1 | practice)"\n'
+        "    family: negativebinomial\n"
+        "    draws: 300\n"
+        "    output: visits.html\n",
+    )
+    (job,) = batch_jobs(jobs_file)
+    assert job.notebook == FORMULA_TEMPLATE
+    assert job.parameters["family"] == "negativebinomial"
+    assert job.parameters["draws"] == 300
+    assert job.output == tmp_path / "visits.html"
+
+
+def test_a_0_1_outcome_without_a_family_is_refused_by_the_kernel_naming_bernoulli(tmp_path, capsys):
+    # The full checks run in the kernel: its DataValidationError ends the command with 2.
+    rows = "".join(f"{k % 2},{k},{'ab'[k % 3 == 0]}\n" for k in range(12))
+    csv = write(tmp_path, "passed.csv", "passed,hours,school\n" + rows)
+    argv = formula_argv(tmp_path, csv, "passed ~ hours + (1 | school)", "--no-progress")
+    line = refused(tmp_path, capsys, argv)
+    assert line.startswith("data passed.csv: the notebook stopped in cell ")
+    assert line.endswith(
+        "with DataValidationError: outcome 'passed' holds only 0 and 1: fit it with "
+        "family='bernoulli' (or family='gaussian' to fit a normal model anyway); no report "
+        "was written"
+    )
