@@ -26,6 +26,21 @@ RESULTS = Path(__file__).parent / "results"
 COMMAND = Path(sys.executable).parent / "hbm-report"
 
 MISSING_DATA = ["data", "missing.csv", "--group", "g", "--outcome", "y", "-o", "r.html"]
+# Files for the formula cases, written into the temporary folder before they run.
+FILES = {
+    "counts.csv": "visits,age,practice\n0,30,a\n2,41,a\n1,52,b\n-4,63,b\n3,35,c\n0,47,c\n",
+    "trials.csv": "hits,tries,team\n3,5,a\n6,5,a\n1,4,b\n",
+    "words.csv": "score,hours,school\nhigh,1,a\nlow,2,b\n",
+    "scores.csv": "score,school\n1.5,a\n2.5,b\n",
+    "empty.csv": "",
+    "exists.html": "",
+}
+
+
+def _formula(csv: str, formula: str, family: str, output: str = "r.html") -> list[str]:
+    return ["data", csv, "--formula", formula, "--family", family, "-o", output]
+
+
 # (what is timed, arguments, the exit status it must end with)
 CASES = [
     ("--help", ["--help"], 0),
@@ -33,6 +48,22 @@ CASES = [
     ("data missing.csv", MISSING_DATA, 2),
     ("an unknown chapter parameter", ["01", "-p", "drawz", "5", "-o", "r.html"], 2),
     ("01 -p sigma -3", ["01", "-p", "sigma", "-3", "-o", "r.html"], 2),
+    ("formula: unknown column", _formula("counts.csv", "visits ~ agee + (1|practice)", "t"), 2),
+    ("formula: does not parse", _formula("counts.csv", "visits ~ (1|practice", "t"), 2),
+    ("formula: outcome not numeric", _formula("words.csv", "score ~ (1|school)", "t"), 2),
+    ("formula: negative count", _formula("counts.csv", "visits ~ (1|practice)", "poisson"), 2),
+    (
+        "formula: successes > trials",
+        _formula("trials.csv", "hits | trials(tries) ~ (1|team)", "binomial"),
+        2,
+    ),
+    ("formula: empty file", _formula("empty.csv", "y ~ (1|g)", "gaussian"), 2),
+    ("formula: output exists", _formula("scores.csv", "score ~ (1|school)", "t", "exists.html"), 2),
+    (
+        "formula with --group",
+        [*_formula("scores.csv", "score ~ (1|school)", "t"), "--group", "school"],
+        2,
+    ),
 ]
 
 
@@ -62,10 +93,12 @@ def main() -> None:
         f"median of {args.repeats} wall times of `hbm-report ...` in a new process each:",
     ]
     with tempfile.TemporaryDirectory() as folder:
+        for name, text in FILES.items():
+            (Path(folder) / name).write_text(text)
         for label, arguments, status in CASES:
             times = wall_times(arguments, status, args.repeats, folder)
             spread = f"(min {min(times):.3f}, max {max(times):.3f})"
-            lines.append(f"  {label:<30} {statistics.median(times):.3f} s  {spread}")
+            lines.append(f"  {label:<32} {statistics.median(times):.3f} s  {spread}")
     text = "\n".join(lines)
     print(text)
     RESULTS.mkdir(exist_ok=True)

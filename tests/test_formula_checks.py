@@ -174,17 +174,14 @@ def test_a_binomial_outcome_needs_the_binomial_family(frame):
     )
 
 
-def test_a_group_of_one_row_is_refused_when_its_slope_varies(frame):
+def test_a_group_of_one_row_keeps_its_varying_slope(frame):
     bad = frame.copy()
     bad.loc[19, "school"] = "island"
-    message = refused(DataValidationError, None, "score ~ hours + (1 + hours | school)", bad)
-    assert message == (
-        "group 'island' of 'school' has one row only, but the formula gives each school a "
-        "varying slope of hours (1 such group(s)); drop them or let only the intercept vary"
-    )
-    # A varying intercept alone is estimated for it by partial pooling.
-    model = hbm.FormulaModel.from_formula("score ~ hours + (1 | school)", bad)
-    assert [t.name for t in model.group_terms] == ["1|school"]
+    # The population gives the one-row group its slope: the model is built, with a level
+    # for it in both varying effects.
+    model = hbm.FormulaModel.from_formula("score ~ hours + (1 + hours | school)", bad)
+    assert [t.name for t in model.group_terms] == ["1|school", "hours|school"]
+    assert "island" in model.model.coords["school__factor_dim"]
 
 
 def test_a_grouping_with_one_level_is_refused(frame):

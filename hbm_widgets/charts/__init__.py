@@ -27,6 +27,7 @@ _EXPORTS = {
     "plot_lkj_draws": "lkj_draws",
     "plot_metropolis_trace": "metropolis_trace",
     "plot_monte_carlo_error": "monte_carlo_error",
+    "plot_outcome_frequencies": "outcome_frequencies",
     "plot_pairwise_probabilities": "pairwise_probabilities",
     "plot_pooling_errors": "pooling_errors",
     "plot_pooling_lines": "pooling_lines",

@@ -3,7 +3,7 @@
 Each refuses with one line naming the value and what was expected: a formula that does not
 parse, a column it names that the data lack (with the close matches), an unknown family,
 an empty frame, missing values (refused or dropped, as the core's loaders do), an outcome
-that does not suit its family, and a group of one row given a varying slope. Used by
+that does not suit its family, and a grouping with fewer than two levels. Used by
 :mod:`hbm_widgets.models.formula`; nothing here is re-exported.
 """
 
@@ -271,23 +271,16 @@ def _check_binomial(frame, response_name: str, columns: list[str], family) -> st
 
 
 def check_group_terms(frame: pd.DataFrame, terms: tuple[GroupTerm, ...]) -> None:
-    """Each grouping has at least two levels, and no level of one with a varying slope has a
-    single row (a slope cannot vary within one observation)."""
+    """Each grouping has at least two levels.
+
+    A level with a single row is kept even when its slope varies: the hierarchical model
+    takes that group's slope from the population (radon's three one-house counties under
+    ``(1 + floor | county)``).
+    """
     for term in terms:
         levels = frame.groupby(list(term.columns), observed=True).size()
         if len(levels) < 2:
             raise DataValidationError(
                 f"group term ({term.name}) has {len(levels)} level(s) of {term.factor!r}; "
                 "a varying effect needs at least two groups"
-            )
-        if term.is_intercept:
-            continue
-        single = levels[levels == 1]
-        if len(single):
-            label = single.index[0]
-            label = ":".join(map(str, label)) if isinstance(label, tuple) else str(label)
-            raise DataValidationError(
-                f"group {label!r} of {term.factor!r} has one row only, but the formula gives "
-                f"each {term.factor} a varying slope of {term.effect} ({len(single)} such "
-                "group(s)); drop them or let only the intercept vary"
             )

@@ -32,6 +32,7 @@ __all__ = ["ReportInputError", "chapter_path", "notebooks_dir", "resolve_value"]
 PROG = "hbm-report"
 REPORT_DIR = Path(__file__).resolve().parent
 TEMPLATE = REPORT_DIR / "templates" / "grouped-data-report.ipynb"
+FORMULA_TEMPLATE = REPORT_DIR / "templates" / "formula-report.ipynb"
 NOTEBOOKS_ENV = "HBM_NOTEBOOKS_DIR"
 RESULTS_PARAMETER = "results_path"
 
@@ -392,6 +393,7 @@ def _read_notebooks(notebook: Path | None) -> dict[str, str]:
     chapters = _chapters() + _chapters(WORKBOOK_NOTEBOOKS)
     protected = {os.path.realpath(p): f"chapter {p.stem}" for p in chapters}
     protected[os.path.realpath(TEMPLATE)] = "the data report's template"
+    protected[os.path.realpath(FORMULA_TEMPLATE)] = "the formula report's template"
     if notebook is not None:
         protected[os.path.realpath(notebook)] = "the notebook being run"
     return protected

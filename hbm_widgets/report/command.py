@@ -4,12 +4,16 @@ Three forms::
 
     hbm-report CHAPTER [-p NAME VALUE ...] [-f params.yaml] -o OUT.html [--show-code] [--force]
     hbm-report data FILE.csv --group COL --outcome COL [options] -o OUT.html
+    hbm-report data FILE.csv --formula "y ~ x + (1 | g)" [--family F] [options] -o OUT.html
     hbm-report batch JOBS.yaml [-j N]
 
 A chapter is run with papermill at the parameters given (checked against the chapter's
 ``parameters`` cell first); a data file is checked with :func:`hbm_widgets.load_grouped_csv`
 and then run through the template ``templates/grouped-data-report.ipynb``, which compares
-complete, no and partial pooling on it. The executed notebook is kept beside the report
+complete, no and partial pooling on it. With ``--formula`` (or a ``--family`` other than
+gaussian) the data go through ``templates/formula-report.ipynb`` instead, which fits the
+lme4-style formula with Bambi and compares it with its complete-pooling counterpart. The
+executed notebook is kept beside the report
 (``OUT.ipynb``). Charts are rendered to SVG in the kernel and the HTML runs no JavaScript,
 so the report opens offline. Both files are written under temporary names in the output
 folder and renamed at the end: a failed run leaves nothing under the requested names.
@@ -81,6 +85,7 @@ class _Parser(argparse.ArgumentParser):
 _USAGE = f"""\
 {PROG} CHAPTER [-p NAME VALUE ...] [-f params.yaml] -o OUT.html [--show-code] [--force]
        {PROG} data FILE.csv --group COL --outcome COL [options] -o OUT.html
+       {PROG} data FILE.csv --formula "y ~ x + (1 | g)" [--family F] [options] -o OUT.html
        {PROG} batch JOBS.yaml [-j N]"""
 
 _DESCRIPTION = """\
@@ -89,8 +94,8 @@ that opens offline (charts are embedded as SVG). The executed notebook is kept b
 report, with the same name and .ipynb. Code is hidden unless --show-code is given.
 
   CHAPTER         run notebooks/CHAPTER.ipynb ("01-bayes-rule" or "01") with papermill
-  data FILE.csv   compare complete, no and partial pooling on your data
-                  (see `hbm-report data --help`)
+  data FILE.csv   compare complete, no and partial pooling on your data, or fit
+                  an lme4-style --formula (see `hbm-report data --help`)
   batch JOBS.yaml run several reports in parallel (see `hbm-report batch --help`)
 
 At the end a summary line gives the report's path, the wall time, the largest R-hat and the
@@ -103,6 +108,8 @@ examples:
   {PROG} 01 -p draws 500 -p chains 2 -o bayes-rule.html
   {PROG} 01-bayes-rule -f my-settings.yaml -o bayes-rule.html --show-code
   {PROG} data scores.csv --group school --outcome score --predictor hours -o scores.html
+  {PROG} data sleep.csv --formula "Reaction ~ Days + (1 + Days | Subject)" -o sleep.html
+  {PROG} data trials.csv --formula "passed ~ dose + (1 | clinic)" --family bernoulli -o t.html
   {PROG} batch jobs.yaml -j 2"""
 
 _BATCH_EPILOG = """\
@@ -119,6 +126,10 @@ The YAML file lists jobs; relative paths are taken from its folder:
       varying: both
       draws: 500
       output: reports/scores.html
+    - data: visits.csv
+      formula: "visits ~ age + (1 | practice)"
+      family: poisson
+      output: reports/visits.html
 
 Every job is checked before any runs. Data jobs take the options of `hbm-report data`
 with underscores (group_predictor, target_accept); any job may set show_code and force."""
@@ -217,16 +228,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     data = commands.add_parser(
         "data",
-        usage=f"{PROG} data FILE.csv --group COL --outcome COL [options] -o OUT.html",
+        usage=f"{PROG} data FILE.csv (--group COL --outcome COL | --formula FORMULA) "
+        "[options] -o OUT.html",
         help="report on your own grouped CSV file",
         description="Fit complete, no and partial pooling to a CSV file with one row per "
         "observation, and report the data, the models compared by LOO, diagnostics, each "
         "group's estimates, the shrinkage from no to partial pooling, and predictions for a "
-        "new group. The file is checked before anything runs.",
+        "new group. With --formula (lme4 syntax, fitted by Bambi), or a --family other than "
+        "gaussian, the report fits that model instead and compares it with its "
+        "complete-pooling counterpart. The file is checked before anything runs.",
     )
     data.add_argument("csv", metavar="FILE.csv", help="one row per observation")
-    data.add_argument("--group", required=True, metavar="COL", help="the group column")
-    data.add_argument("--outcome", required=True, metavar="COL", help="the numeric outcome")
+    data.add_argument(
+        "--formula",
+        metavar="FORMULA",
+        help='an lme4-style model, e.g. "y ~ x1 + x2 + (1 + x1 | g)", crossed "(1|a) + (1|b)" '
+        'or nested "(1|a/b)"; binomial as "successes | trials(n) ~ ..." (replaces --group, '
+        "--outcome and --predictor)",
+    )
+    data.add_argument("--group", metavar="COL", help="the group column")
+    data.add_argument("--outcome", metavar="COL", help="the numeric outcome")
     data.add_argument("--predictor", metavar="COL", help="a numeric individual-level predictor")
     data.add_argument(
         "--group-predictor",
@@ -263,7 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
         choices=list(FAMILIES),
         default=None,
         help="the outcome's distribution; by default an outcome of 0/1 values or counts is "
-        "refused, and gaussian fits a normal model to it anyway",
+        "refused, and gaussian fits a normal model to it anyway; any other family fits a "
+        "formula (from --formula, or from --group/--outcome/--predictor/--varying)",
     )
     _add_output_options(data)
 
@@ -309,6 +331,7 @@ def _job_from_args(args) -> ReportJob:
         )
     return data_job(
         args.csv,
+        formula=args.formula,
         group=args.group,
         outcome=args.outcome,
         predictor=args.predictor,

@@ -17,6 +17,7 @@ import yaml
 
 from hbm_widgets.core.errors import WorkbookInputError
 from hbm_widgets.report.checks import (
+    FORMULA_TEMPLATE,
     TEMPLATE,
     ReportInputError,
     _check_output,
@@ -27,12 +28,13 @@ from hbm_widgets.report.checks import (
     _whole,
     chapter_path,
 )
+from hbm_widgets.report.formula_input import FORMULA_FAMILIES, check_formula_file
 
-__all__ = ["ReportJob", "batch_jobs", "chapter_job", "data_job"]
+__all__ = ["ReportJob", "batch_jobs", "chapter_job", "data_job", "formula_job"]
 
 # The outcome families ``--family`` may name (None: the loader decides, refusing an outcome
-# that looks binary or like counts).
-FAMILIES = ("gaussian",)
+# that looks binary or like counts). Any but gaussian is fitted as a formula.
+FAMILIES = FORMULA_FAMILIES
 
 
 @dataclass(frozen=True)
@@ -121,9 +123,10 @@ def chapter_job(
 def data_job(
     csv: str | os.PathLike,
     *,
-    group: str,
-    outcome: str,
+    group: str | None = None,
+    outcome: str | None = None,
     output: str | os.PathLike,
+    formula: str | None = None,
     predictor: str | None = None,
     group_predictor: str | None = None,
     pooling: str = "partial",
@@ -145,12 +148,45 @@ def data_job(
     report fits are built once (not sampled), so that a bad file or an impossible model
     fails here with one clear message. ``family`` names the outcome's family (``"gaussian"``
     fits a normal model whatever the outcome looks like); None lets the loader refuse an
-    outcome of 0/1 values or counts.
+    outcome of 0/1 values or counts. A ``formula``, or a family other than gaussian, makes
+    the formula report instead (:func:`formula_job`).
 
     Raises
     ------
     ReportInputError, DataValidationError, SpecificationError
     """
+    if formula is not None:
+        roles = {"--group": group, "--outcome": outcome, "--predictor": predictor}
+        given = [option for option, value in roles.items() if value is not None]
+        if group_predictor is not None:
+            given.append("--group-predictor")
+        if given:
+            raise ReportInputError(
+                f"--formula already names every column; leave out {', '.join(given)}"
+            )
+    if formula is not None or family not in (None, "gaussian"):
+        return formula_job(
+            csv,
+            formula=formula,
+            roles={"outcome": outcome, "group": group, "predictor": predictor, "varying": varying},
+            family=family,
+            output=output,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=seed,
+            target_accept=target_accept,
+            missing=missing,
+            show_code=show_code,
+            force=force,
+            results_json=results_json,
+        )
+    if group is None or outcome is None:
+        missing_options = [n for n, v in (("--group", group), ("--outcome", outcome)) if v is None]
+        raise ReportInputError(
+            f"the following arguments are required: {', '.join(missing_options)} "
+            "(or give --formula)"
+        )
     csv_path = Path(csv).expanduser()
     # A missing file is the commonest mistake: said before PyMC is loaded (seconds).
     if not csv_path.is_file():
@@ -163,8 +199,6 @@ def data_job(
         raise ReportInputError(f"target_accept must be a number, got {target_accept!r}")
     if not 0 < target_accept < 1:
         raise ReportInputError(f"target_accept must be between 0 and 1, got {target_accept!r}")
-    if family is not None and family not in FAMILIES:
-        raise ReportInputError(f"unknown family {family!r}; expected one of: {', '.join(FAMILIES)}")
     if varying in ("slope", "both") and predictor is None:
         raise ReportInputError(
             f"varying={varying!r} needs a predictor whose slope can vary; name one with --predictor"
@@ -230,6 +264,105 @@ def data_job(
     )
 
 
+def _checked_settings(draws, tune, chains, seed, target_accept) -> dict[str, Any]:
+    if isinstance(target_accept, bool) or not isinstance(target_accept, int | float):
+        raise ReportInputError(f"target_accept must be a number, got {target_accept!r}")
+    if not 0 < target_accept < 1:
+        raise ReportInputError(f"target_accept must be between 0 and 1, got {target_accept!r}")
+    return {
+        "draws": _whole("draws", draws, 1),
+        "tune": _whole("tune", tune, 0),
+        "chains": _whole("chains", chains, 1),
+        "RANDOM_SEED": _whole("seed", seed, 0),
+        "target_accept": float(target_accept),
+    }
+
+
+def formula_job(
+    csv: str | os.PathLike,
+    *,
+    formula: str | None,
+    output: str | os.PathLike,
+    family: str | None = None,
+    roles: Mapping[str, str | None] | None = None,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    seed: int = 8927,
+    target_accept: float = 0.9,
+    missing: str = "error",
+    show_code: bool = False,
+    force: bool = False,
+    results_json: str | os.PathLike | None = None,
+) -> ReportJob:
+    """Check a formula report without loading pandas or PyMC (the answer takes a fraction
+    of a second): the file is a CSV with a header and rows, the formula's names are columns,
+    the outcome suits ``family``, the outputs are new. ``formula=None`` takes the formula
+    from ``roles`` (``outcome``, ``group``, ``predictor``, ``varying``), as
+    :func:`hbm_widgets.formula_from_roles` writes it in the kernel. The kernel checks the
+    whole formula again; its refusals end the command with status 2 too.
+
+    Raises
+    ------
+    ReportInputError
+    """
+    csv_path = Path(csv).expanduser()
+    if not csv_path.is_file():
+        raise ReportInputError(f"no such file: {csv_path}")
+    if family is not None and family not in FORMULA_FAMILIES:
+        raise ReportInputError(
+            f"unknown family {family!r}; expected one of: {', '.join(FORMULA_FAMILIES)}"
+        )
+    if missing not in ("error", "drop"):
+        raise ReportInputError(f"missing must be 'error' or 'drop', got {missing!r}")
+    roles = dict(roles or {})
+    if formula is None:
+        if roles.get("group") is None or roles.get("outcome") is None:
+            raise ReportInputError(
+                f"family {family!r} needs --formula, or --group and --outcome to make one"
+            )
+        varying = roles.get("varying") or "intercept"
+        if varying != "intercept" and roles.get("predictor") is None:
+            raise ReportInputError(
+                f"varying={varying!r} needs a predictor whose slope can vary; name one with "
+                "--predictor"
+            )
+        # What formula_from_roles writes, checked here for its column names only.
+        shown = " + ".join(filter(None, [roles.get("predictor"), f"(1 | {roles['group']})"]))
+        check_formula_file(csv_path, f"{roles['outcome']} ~ {shown}", family)
+    else:
+        check_formula_file(csv_path, formula, family)
+    parameters = {
+        **_checked_settings(draws, tune, chains, seed, target_accept),
+        "csv_path": str(csv_path.resolve()),
+        "formula": formula,
+        "family": family,
+        "missing": missing,
+    }
+    if formula is None:
+        parameters.update(
+            outcome=roles["outcome"],
+            group=roles["group"],
+            predictor=roles.get("predictor"),
+            varying=roles.get("varying") or "intercept",
+        )
+    checked = _check_parameters(
+        parameters, FORMULA_TEMPLATE, "the formula report template", check_types=False
+    )
+    output_path = _check_output(output, force=force, notebook=FORMULA_TEMPLATE)
+    return ReportJob(
+        kind="data",
+        label=f"data {csv_path.name}",
+        notebook=FORMULA_TEMPLATE,
+        parameters=checked,
+        output=output_path,
+        cwd=output_path.parent,
+        show_code=show_code,
+        force=force,
+        results_json=_check_results_json(results_json, force=force),
+    )
+
+
 _CHAPTER_KEYS = {
     "chapter",
     "parameters",
@@ -241,6 +374,7 @@ _CHAPTER_KEYS = {
 }
 _DATA_KEYS = {
     "data",
+    "formula",
     "group",
     "outcome",
     "predictor",
@@ -268,7 +402,8 @@ def batch_jobs(path: str | os.PathLike, *, force: bool = False) -> list[ReportJo
     chapter (``chapter``, ``parameters``, ``output``) or a data report (``data`` for the
     CSV file and the options of ``hbm-report data`` with underscores: ``group``,
     ``outcome``, ``predictor``, ``group_predictor``, ``pooling``, ``varying``, ``draws``,
-    ``tune``, ``chains``, ``seed``, ``target_accept``, ``missing``, ``output``); either may
+    ``tune``, ``chains``, ``seed``, ``target_accept``, ``missing``, ``family``, ``formula``,
+    ``output``); either may
     set ``show_code``, ``force`` and ``results_json``. Relative paths are taken from the YAML
     file's folder.
 
