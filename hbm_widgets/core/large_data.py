@@ -92,11 +92,20 @@ def _group_coefficients(varying: str) -> int:
 
 
 def estimated_report_memory(
-    n_rows: int, n_groups: int, *, draws: int, chains: int, varying: str = "intercept"
+    n_rows: int,
+    n_groups: int,
+    *,
+    draws: int,
+    chains: int,
+    varying: str = "intercept",
+    pointwise_arrays: int = 0,
 ) -> float:
-    """The report's estimated peak memory in bytes, from the calibration above."""
+    """The report's estimated peak memory in bytes, from the calibration above, plus
+    ``pointwise_arrays`` arrays of one number per row and draw that the report holds whole
+    (a formula report's log-likelihoods and predictive draws)."""
     group_draws = draws * chains * n_groups * _group_coefficients(varying)
-    return _BASE_BYTES + n_rows * _BYTES_PER_ROW + group_draws * _BYTES_PER_GROUP_DRAW
+    pointwise = pointwise_arrays * n_rows * draws * chains * 8
+    return _BASE_BYTES + n_rows * _BYTES_PER_ROW + group_draws * _BYTES_PER_GROUP_DRAW + pointwise
 
 
 def _megabytes(n_bytes: float) -> str:
@@ -110,6 +119,7 @@ def check_report_size(
     draws: int,
     chains: int,
     varying: str = "intercept",
+    pointwise_arrays: int = 0,
     memory_limit: float | None = None,
 ) -> float:
     """Refuse a report that would not fit in memory, before anything is fitted.
@@ -122,6 +132,9 @@ def check_report_size(
         The report's settings.
     varying : str
         What differs between groups (both: twice the group coefficients).
+    pointwise_arrays : int
+        Arrays of one number per row and draw the report holds whole (0 for the
+        grouped-data report, whose LOO goes a block of rows at a time).
     memory_limit : float, optional
         Bytes the report may use; default: ``HBM_REPORT_MEMORY_LIMIT`` (MB) if set, else the
         memory the system has available now.
@@ -137,25 +150,40 @@ def check_report_size(
         One line: the file's rows and groups, the estimate, the limit and what would fit.
     """
     limit = _available_bytes() if memory_limit is None else float(memory_limit)
-    needed = estimated_report_memory(n_rows, n_groups, draws=draws, chains=chains, varying=varying)
+    needed = estimated_report_memory(
+        n_rows,
+        n_groups,
+        draws=draws,
+        chains=chains,
+        varying=varying,
+        pointwise_arrays=pointwise_arrays,
+    )
     if needed <= limit:
         return needed
-    per_draw = chains * n_groups * _group_coefficients(varying) * _BYTES_PER_GROUP_DRAW
-    room_for_draws = limit - _BASE_BYTES - n_rows * _BYTES_PER_ROW
-    room_for_rows = limit - _BASE_BYTES - draws * per_draw
+    group_draw = chains * n_groups * _group_coefficients(varying) * _BYTES_PER_GROUP_DRAW
+    pointwise = 8 * pointwise_arrays * chains  # bytes per row and draw
+
+    def most_draws(rows: float) -> int:
+        return int((limit - _BASE_BYTES - rows * _BYTES_PER_ROW) // (group_draw + pointwise * rows))
+
+    def most_rows(draws_: float) -> int:
+        return int(
+            (limit - _BASE_BYTES - draws_ * group_draw) // (_BYTES_PER_ROW + pointwise * draws_)
+        )
+
     options = []
-    if room_for_draws >= per_draw:
-        options.append(f"--draws {int(room_for_draws // per_draw)} or fewer")
-    if room_for_rows >= _BYTES_PER_ROW:
-        options.append(f"a file of at most {int(room_for_rows // _BYTES_PER_ROW):,} rows")
-    room = limit - _BASE_BYTES
+    if most_draws(n_rows) >= 1:
+        options.append(f"--draws {most_draws(n_rows)} or fewer")
+    if most_rows(draws) >= 1:
+        options.append(f"a file of at most {most_rows(draws):,} rows")
+    half_rows = (limit - _BASE_BYTES) / 2 // _BYTES_PER_ROW
     if options:
         advice = f"it would fit with {' or '.join(options)}"
-    elif room >= per_draw + _BYTES_PER_ROW:
-        # Neither alone is enough: half the room for each.
+    elif half_rows >= 1 and most_draws(half_rows) >= 1:
+        # Neither alone is enough: half the room for the rows, the rest for the draws.
         advice = (
-            f"it would fit with --draws {int(room / 2 // per_draw)} or fewer and a file of "
-            f"at most {int(room / 2 // _BYTES_PER_ROW):,} rows"
+            f"it would fit with --draws {most_draws(half_rows)} or fewer and a file of "
+            f"at most {int(half_rows):,} rows"
         )
     else:
         advice = f"the report alone needs about {_megabytes(_BASE_BYTES)}; use more memory"
