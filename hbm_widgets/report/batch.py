@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -60,6 +61,27 @@ def _stop_workers(workers: Sequence[multiprocessing.process.BaseProcess]) -> Non
         worker.join(60)
 
 
+# The longest path of a Unix socket (sun_path holds 108 bytes with its final NUL).
+_SOCKET_PATH_BYTES = 107
+
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """How the workers start: forked from a fresh server process that imported this module
+    once (not from this process, whose threads and state a fork would copy), or spawned
+    (importing the package again in every worker) where the server cannot listen.
+
+    The server listens on a socket in a new folder of the temporary directory
+    (``<tmp>/pymp-XXXXXXXX/listener-XXXXXXXX``): a long ``TMPDIR`` makes that path longer than
+    a Unix socket's, and the pool would fail to start ("AF_UNIX path too long").
+    """
+    socket = os.path.join(tempfile.gettempdir(), "pymp-xxxxxxxx", "listener-xxxxxxxx")
+    if len(os.fsencode(socket)) > _SOCKET_PATH_BYTES:
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
+
+
 def run_batch(jobs: Sequence[ReportJob], *, workers: int = 2, stream=None) -> int:
     """Run checked jobs in parallel processes, printing one summary line per job.
 
@@ -75,11 +97,7 @@ def run_batch(jobs: Sequence[ReportJob], *, workers: int = 2, stream=None) -> in
     status = 0
     finished = 0
     total = len(jobs)
-    # Workers are forked from a fresh server process that imported this module once (not
-    # from this process, whose threads and state a fork would copy; nor spawned, which would
-    # import the package again in every worker).
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
+    context = _worker_context()
     children_before = set(multiprocessing.active_children())
     interrupted: KeyboardInterrupt | None = None
     pool = ProcessPoolExecutor(
