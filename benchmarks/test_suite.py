@@ -109,7 +109,7 @@ def table(rows: list[dict], earlier: dict[str, dict]) -> str:
     def figures(row: dict | None) -> str:
         if row is None:
             return f"{'-':>7} {'-':>7}"
-        cpu = row.get("cpu")
+        cpu = row.get("cpu")  # runs stored before CPU time was measured have none
         return f"{row['wall']:>7.1f} " + (f"{cpu:>7.1f}" if cpu is not None else f"{'-':>7}")
 
     head = f"{'file':<52} {'tests':>5} {'wall s':>7} {'cpu s':>7}"
@@ -122,7 +122,7 @@ def table(rows: list[dict], earlier: dict[str, dict]) -> str:
         lines.append(line + f" {row['slowest']:>7.1f}  {row['slowest_test'][:50]}{outcome}")
     total = {
         "wall": sum(r["wall"] for r in rows),
-        "cpu": sum(r.get("cpu", 0.0) for r in rows),
+        "cpu": sum(r["cpu"] for r in rows) if all(r.get("cpu") is not None for r in rows) else None,
     }
     tests = sum(r["tests"] for r in rows)
     line = f"{'total (one file at a time)':<52} {tests:>5} {figures(total)}"
@@ -130,7 +130,9 @@ def table(rows: list[dict], earlier: dict[str, dict]) -> str:
         before = [earlier[r["file"]] for r in rows if r["file"] in earlier]
         was = {
             "wall": sum(r["wall"] for r in before),
-            "cpu": sum(r["cpu"] for r in before) if all("cpu" in r for r in before) else None,
+            "cpu": sum(r["cpu"] for r in before)
+            if all(r.get("cpu") is not None for r in before)
+            else None,
         }
         line += f" {figures(was)}"
     lines.append(line)
