@@ -50,12 +50,13 @@ app: $(STAMP)
 
 # One test process per core (at most 4), each taking whole files, so a chapter's tests and
 # the notebook nbval re-checks stay together; each process runs its chapters in one kernel.
-# Files are handed out in collection order (browser tests and chapters, the slowest, first),
-# not by their number of tests, so no slow file is left to run alone at the end.
+# Files are handed out in collection order (the nbval re-check, which runs a chapter at its
+# defaults in a kernel of its own, then browser tests and chapters, the slowest, first), not
+# by their number of tests, so no slow file is left to run alone at the end.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest tests $(NBVAL_NOTEBOOKS) \
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(NBVAL_NOTEBOOKS) tests \
 		--nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg --durations=10 \
 		-n auto --maxprocesses 4 --dist loadfile --no-loadscope-reorder
 

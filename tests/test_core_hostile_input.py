@@ -19,6 +19,7 @@ from hbm_widgets import DataValidationError, GroupedData, WorkbookInputError
 from hbm_widgets.core import sampling
 from hbm_widgets.core.columns import INTERNAL_NAMES
 from hbm_widgets.core.errors import check_number, check_whole_number
+from hbm_widgets.report.command import main
 
 HBM_REPORT = Path(sys.executable).parent / "hbm-report"
 
@@ -558,14 +559,23 @@ def test_a_fit_at_any_scale_is_the_unit_fit_rescaled(
 
 
 # --------------------------------------------------------------------------------------------
-# The command, end to end
+# The command, end to end: one refusal through the console script (the exit status and the one
+# line on stderr of a real process); the other refusals and the reports through its main in
+# this process, which spares each a Python start and the imports (PyMC, ArviZ) the test
+# process has made already: about 10 CPU seconds a run.
+
+
+def report_argv(tmp_path, csv: Path, *options: str) -> tuple[list[str], Path]:
+    output = tmp_path / "report.html"
+    argv = ["data", str(csv), "-o", str(output), *options]
+    argv += ["--draws", "200", "--tune", "200", "--chains", "2", "--no-progress"]
+    return argv, output
 
 
 def run_report(tmp_path, csv: Path, *options: str):
-    output = tmp_path / "report.html"
-    argv = [str(HBM_REPORT), "data", str(csv), "-o", str(output), *options]
-    argv += ["--draws", "200", "--tune", "200", "--chains", "2", "--no-progress"]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=600), output
+    argv, output = report_argv(tmp_path, csv, *options)
+    command = [str(HBM_REPORT), *argv]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600), output
 
 
 @pytest.mark.parametrize(
@@ -588,12 +598,14 @@ def run_report(tmp_path, csv: Path, *options: str):
     ],
     ids=["inf", "zero-one", "header-only"],
 )
-def test_the_command_refuses_hostile_data_in_one_line(tmp_path, change, message):
+def test_the_command_refuses_hostile_data_in_one_line(tmp_path, capsys, change, message):
     csv = tmp_path / "data.csv"
     change(grouped_frame()).to_csv(csv, index=False)
-    done, _ = run_report(tmp_path, csv, "--group", "g", "--outcome", "y")
-    assert done.returncode == 2, done.stderr
-    assert done.stderr.splitlines() == [f"hbm-report: error: {message.format(csv=csv)}"]
+    argv, _ = report_argv(tmp_path, csv, "--group", "g", "--outcome", "y")
+    status = main(argv)
+    error = capsys.readouterr().err
+    assert status == 2, error
+    assert error.splitlines() == [f"hbm-report: error: {message.format(csv=csv)}"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
 
 
@@ -613,13 +625,13 @@ def test_the_command_refuses_repeated_column_names(tmp_path):
     [({"g": "obs_id", "x": "sigma"}, 1.0), ({}, 1e-9)],
     ids=["internal-names", "outcome-at-1e-9"],
 )
-def test_the_command_reports_on_hostile_names_and_scales(tmp_path, columns, scale):
+def test_the_command_reports_on_hostile_names_and_scales(tmp_path, capsys, columns, scale):
     frame = grouped_frame().assign(y=lambda f: f["y"] * scale).rename(columns=columns)
     csv = tmp_path / "data.csv"
     frame.to_csv(csv, index=False)
     results = tmp_path / "results.json"
     group, predictor = columns.get("g", "g"), columns.get("x", "x")
-    done, output = run_report(
+    argv, output = report_argv(
         tmp_path,
         csv,
         "--group",
@@ -631,7 +643,8 @@ def test_the_command_reports_on_hostile_names_and_scales(tmp_path, columns, scal
         "--results-json",
         str(results),
     )
-    assert done.returncode == 0, done.stderr
+    status = main(argv)
+    assert status == 0, capsys.readouterr().err
     assert output.is_file() and output.with_suffix(".ipynb").is_file()
     recorded = json.loads(results.read_text())
     assert recorded["group"] == group and recorded["n_groups"] == 8

@@ -64,11 +64,18 @@ def run_all_cells(page, timeout: float = 600) -> None:
     wait_for_kernel_idle(page)
 
 
-def save_and_read(page, root: Path, name: str):
-    """Save the notebook in the browser and read back what the kernel produced."""
+def save_and_read(page, root: Path, name: str, timeout: float = 30):
+    """Save the notebook in the browser and read back what the kernel produced, as soon as
+    the server has written the file (it writes a whole new file, then renames it)."""
+    path = root / name
+    before = path.stat().st_mtime_ns if path.exists() else None
     page.keyboard.press("Control+s")
-    time.sleep(2)
-    return nbformat.read(root / name, as_version=4)
+    deadline = time.time() + timeout
+    while not path.exists() or path.stat().st_mtime_ns == before:
+        if time.time() > deadline:
+            raise TimeoutError(f"{name} was not saved within {timeout} s")
+        time.sleep(0.2)
+    return nbformat.read(path, as_version=4)
 
 
 def error_outputs(notebook) -> list[str]:

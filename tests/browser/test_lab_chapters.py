@@ -13,6 +13,10 @@ from tests.browser.lab import (
     save_and_read,
     set_text_value,
 )
+from tests.chapters.harness import chapter_path
+from tests.chapters.test_01_bayes_rule import FAST as BAYES_RULE_FAST
+from tests.chapters.test_03_shrinkage_and_pooling import FAST as SHRINKAGE_FAST
+from tests.chapters.test_04_radon_pooling import FAST as RADON_POOLING_FAST
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +33,7 @@ def _chart_image(explorer) -> str:
 
 
 def test_conjugate_explorer_in_lab(page, lab_server):
-    name = "01-bayes-rule.ipynb"
+    name = _fast_chapter(lab_server["root"], "01-bayes-rule", BAYES_RULE_FAST)
     open_notebook(page, lab_server, name)
     run_all_cells(page)
     notebook = save_and_read(page, lab_server["root"], name)
@@ -53,7 +57,7 @@ def test_conjugate_explorer_in_lab(page, lab_server):
 
 
 def test_shrinkage_explorer_in_lab(page, lab_server):
-    name = "03-shrinkage-and-pooling.ipynb"
+    name = _fast_chapter(lab_server["root"], "03-shrinkage-and-pooling", SHRINKAGE_FAST)
     open_notebook(page, lab_server, name)
     run_all_cells(page)
     notebook = save_and_read(page, lab_server["root"], name)
@@ -92,18 +96,16 @@ def test_shrinkage_explorer_in_lab(page, lab_server):
     assert _chart_image(explorer) == after, "the last good chart should stay"
 
 
-def _fast_radon_chapter(root) -> str:
-    """Chapter 04 with the chapter test's fast settings injected, not executed."""
+def _fast_chapter(root, slug: str, parameters: dict) -> str:
+    """The chapter with its chapter test's fast settings injected (papermill's parameters
+    cell), not executed: the explorers under test work the same at any draws and chains."""
     import papermill
 
-    from tests.chapters.harness import chapter_path
-    from tests.chapters.test_04_radon_pooling import FAST
-
-    name = "04-radon-pooling-fast.ipynb"
+    name = f"{slug}-fast.ipynb"
     papermill.execute_notebook(
-        str(chapter_path("04-radon-pooling")),
+        str(chapter_path(slug)),
         str(root / name),
-        parameters=FAST,
+        parameters=parameters,
         prepare_only=True,
         kernel_name="python3",
         language="python",
@@ -113,7 +115,7 @@ def _fast_radon_chapter(root) -> str:
 
 
 def test_radon_pooling_selector_in_lab(page, lab_server):
-    name = _fast_radon_chapter(lab_server["root"])
+    name = _fast_chapter(lab_server["root"], "04-radon-pooling", RADON_POOLING_FAST)
     open_notebook(page, lab_server, name)
     run_all_cells(page)
     notebook = save_and_read(page, lab_server["root"], name)
