@@ -34,6 +34,8 @@ FILES = {
     "scores.csv": "score,school\n1.5,a\n2.5,b\n",
     "empty.csv": "",
     "exists.html": "",
+    "header.csv": "g,y\n",
+    "infinite.csv": "g,y\na,1.5\na,inf\nb,2.5\n",
 }
 
 
@@ -46,6 +48,8 @@ CASES = [
     ("--help", ["--help"], 0),
     ("a bad option", ["01", "--colour", "red", "-o", "r.html"], 2),
     ("data missing.csv", MISSING_DATA, 2),
+    ("data: a header and no rows", ["data", "header.csv", *MISSING_DATA[2:]], 2),
+    ("data: an infinite outcome", ["data", "infinite.csv", *MISSING_DATA[2:]], 2),
     ("an unknown chapter parameter", ["01", "-p", "drawz", "5", "-o", "r.html"], 2),
     ("01 -p sigma -3", ["01", "-p", "sigma", "-3", "-o", "r.html"], 2),
     ("formula: unknown column", _formula("counts.csv", "visits ~ agee + (1|practice)", "t"), 2),

@@ -227,15 +227,10 @@ def data_job(
     checked = _check_parameters(parameters, TEMPLATE, "the report template", check_types=False)
     output_path = _check_output(output, force=force, notebook=TEMPLATE)
     results_path = _check_results_json(results_json, force=force)
-    from hbm_widgets.core.build import build_model
+    # The file is read and sized with pandas alone; PyMC is loaded only for a good file.
     from hbm_widgets.core.data import load_grouped_csv
     from hbm_widgets.core.large_data import check_report_size
-    from hbm_widgets.core.summaries import POOLING_STRATEGIES, pooling_strategy_specs
 
-    if pooling not in POOLING_STRATEGIES:
-        raise ReportInputError(
-            f"unknown pooling {pooling!r}; expected one of: {', '.join(POOLING_STRATEGIES)}"
-        )
     data = load_grouped_csv(
         csv_path,
         group=group,
@@ -248,6 +243,13 @@ def data_job(
     # A file too large for the machine is refused now, with its size and what would fit,
     # rather than by the kernel a minute later.
     check_report_size(data.n_obs, data.n_groups, draws=draws, chains=chains, varying=varying)
+    from hbm_widgets.core.build import build_model
+    from hbm_widgets.core.summaries import POOLING_STRATEGIES, pooling_strategy_specs
+
+    if pooling not in POOLING_STRATEGIES:
+        raise ReportInputError(
+            f"unknown pooling {pooling!r}; expected one of: {', '.join(POOLING_STRATEGIES)}"
+        )
     specs = pooling_strategy_specs(varying=varying, group_predictor=group_predictor is not None)
     for spec in specs.values():
         build_model(spec, data)
