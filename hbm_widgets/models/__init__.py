@@ -21,6 +21,8 @@ _EXPORTS = {
     "FormulaModel": "formula",
     "compare_with_pooled": "formula",
     "formula_from_roles": "formula",
+    "FORMULA_EXAMPLE": "formula_text",
+    "formula_sides": "formula_text",
     "BetaBinomialFit": "rates",
     "beta_binomial_empirical_bayes": "rates",
     "build_rate_model": "rates",

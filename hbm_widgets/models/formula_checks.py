@@ -20,13 +20,14 @@ import pandas as pd
 from hbm_widgets.core.columns import one_line, outcome_family_problem, repeated_names
 from hbm_widgets.core.data import _as_numeric
 from hbm_widgets.core.errors import DataValidationError, SpecificationError
+from hbm_widgets.models.formula_text import FORMULA_EXAMPLE, formula_sides
 
 __all__: list[str] = []
 
 # The likelihood families a formula model may have, as Bambi names them.
 FORMULA_FAMILIES = ("gaussian", "t", "bernoulli", "binomial", "poisson", "negativebinomial")
 COUNT_FAMILIES = ("poisson", "negativebinomial")
-_EXAMPLE = "'y ~ x + (1 + x | g)'"
+_EXAMPLE = FORMULA_EXAMPLE
 # brms's binomial response, ``successes | trials(n)``, which Bambi writes ``p(successes, n)``.
 _BRMS_TRIALS = re.compile(r"^\s*([^|~()]+?)\s*\|\s*trials\(\s*([^()]+?)\s*\)\s*$")
 
@@ -60,28 +61,7 @@ def check_family(family) -> str | None:
 
 def bambi_formula(formula) -> str:
     """``formula`` with brms's binomial response ``s | trials(n)`` written ``p(s, n)``."""
-    if not isinstance(formula, str) or not formula.strip():
-        raise SpecificationError(
-            f"formula must be a non-empty string such as {_EXAMPLE}, got {formula!r}"
-        )
-    if formula.count("~") != 1:
-        raise SpecificationError(
-            f"formula {formula!r} needs exactly one '~' between the outcome and the "
-            f"predictors, e.g. {_EXAMPLE}"
-        )
-    left, right = formula.split("~")
-    if not left.strip() or not right.strip():
-        side = "outcome (left of '~')" if not left.strip() else "predictors (right of '~')"
-        raise SpecificationError(f"formula {formula!r} has no {side}; expected e.g. {_EXAMPLE}")
-    depth = 0
-    for character in formula:
-        depth += {"(": 1, ")": -1}.get(character, 0)
-        if depth < 0:
-            break
-    if depth != 0:
-        raise SpecificationError(
-            f"formula {formula!r} does not parse: its parentheses are not balanced"
-        )
+    left, right = formula_sides(formula)
     trials = _BRMS_TRIALS.match(left)
     if trials:
         left = f"p({trials.group(1)}, {trials.group(2)}) "

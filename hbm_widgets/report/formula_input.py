@@ -16,6 +16,8 @@ import math
 import re
 from pathlib import Path
 
+from hbm_widgets.core.errors import SpecificationError
+from hbm_widgets.models.formula_text import formula_sides
 from hbm_widgets.report.checks import ReportInputError
 
 __all__: list[str] = []
@@ -67,24 +69,10 @@ def read_csv_text(path: Path) -> tuple[list[str], list[list[str]]]:
 
 def formula_names(formula: str) -> tuple[list[str], list[str]]:
     """The column names an lme4-style formula uses, on the outcome side and the other."""
-    if not isinstance(formula, str) or formula.count("~") != 1:
-        raise ReportInputError(
-            f"formula {formula!r} needs exactly one '~' between the outcome and the "
-            "predictors, e.g. 'y ~ x + (1 + x | g)'"
-        )
-    left, right = formula.split("~")
-    if not left.strip() or not right.strip():
-        side = "outcome (left of '~')" if not left.strip() else "predictors (right of '~')"
-        raise ReportInputError(f"formula {formula!r} has no {side}; expected e.g. 'y ~ x'")
-    depth = 0
-    for character in formula:
-        depth += {"(": 1, ")": -1}.get(character, 0)
-        if depth < 0:
-            break
-    if depth != 0:
-        raise ReportInputError(
-            f"formula {formula!r} does not parse: its parentheses are not balanced"
-        )
+    try:
+        left, right = formula_sides(formula)
+    except SpecificationError as exc:
+        raise ReportInputError(str(exc)) from None
 
     def names(side: str) -> list[str]:
         found = []
