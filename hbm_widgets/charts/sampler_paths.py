@@ -8,7 +8,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.core.errors import WorkbookInputError, check_whole_number
 
 __all__ = ["plot_sampler_paths"]
 
@@ -74,8 +74,7 @@ def plot_sampler_paths(
     """
     if not fits:
         raise WorkbookInputError("give at least one fit to draw")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
-        raise WorkbookInputError(f"steps must be a whole number >= 2, got {steps!r}")
+    steps = check_whole_number("steps", steps, low=2)
     paths = {label: _path(fit, var_name, chain, steps) for label, fit in fits.items()}
     values = [ellipse] if ellipse is not None else []
     values += list(paths.values())

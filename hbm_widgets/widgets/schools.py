@@ -9,7 +9,7 @@ import xarray as xr
 from hbm_widgets.charts.pairwise_probabilities import plot_pairwise_probabilities
 from hbm_widgets.charts.score_difference import plot_score_difference
 from hbm_widgets.core.data import GroupedData
-from hbm_widgets.core.errors import WorkbookInputError
+from hbm_widgets.core.errors import WorkbookInputError, check_whole_number
 from hbm_widgets.lessons.gcse_schools import (
     compare_schools,
     expected_scores,
@@ -45,8 +45,7 @@ class SchoolComparisonExplorer(Explorer):
             )
         if not isinstance(data, GroupedData):
             raise WorkbookInputError(f"expected GroupedData, got {type(data).__name__}")
-        if isinstance(top, bool) or not isinstance(top, int) or top < 2:
-            raise WorkbookInputError(f"top must be a whole number >= 2, got {top!r}")
+        top = check_whole_number("top", top, low=2)
         self.group = data.group_name
         self.scores = expected_scores(idata, group=self.group)
         self.top = top
