@@ -188,6 +188,11 @@ def signal_folder(tmp_path):
     return tmp_path
 
 
+def _default_interrupt() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(folder: Path, argv: list[str]) -> subprocess.Popen:
     # The command's temporary folders go to its own temp dir, where they can be counted.
     env = {**os.environ, "TMPDIR": str(folder / "tmp")}
@@ -199,6 +204,9 @@ def _start(folder: Path, argv: list[str]) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, as a terminal's foreground job
+        # and, as a shell starts one, with Ctrl-C's default action, whatever this test
+        # process inherited (a child started with SIGINT ignored keeps ignoring it).
+        preexec_fn=_default_interrupt,
     )
 
 
