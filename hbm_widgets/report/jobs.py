@@ -191,14 +191,8 @@ def data_job(
     # A missing file is the commonest mistake: said before PyMC is loaded (seconds).
     if not csv_path.is_file():
         raise ReportInputError(f"no such file: {csv_path}")
-    draws = _whole("draws", draws, 1)
-    tune = _whole("tune", tune, 0)
-    chains = _whole("chains", chains, 1)
-    seed = _whole("seed", seed, 0)
-    if isinstance(target_accept, bool) or not isinstance(target_accept, int | float):
-        raise ReportInputError(f"target_accept must be a number, got {target_accept!r}")
-    if not 0 < target_accept < 1:
-        raise ReportInputError(f"target_accept must be between 0 and 1, got {target_accept!r}")
+    settings = _checked_settings(draws, tune, chains, seed, target_accept)
+    draws, chains = settings["draws"], settings["chains"]
     if varying in ("slope", "both") and predictor is None:
         raise ReportInputError(
             f"varying={varying!r} needs a predictor whose slope can vary; name one with --predictor"
@@ -206,7 +200,7 @@ def data_job(
     # The loader and the template take ``family`` only when one is named.
     family_option = {} if family is None else {"family": family}
     parameters = {
-        "RANDOM_SEED": seed,
+        **settings,
         "csv_path": str(csv_path.resolve()),
         "group": group,
         "outcome": outcome,
@@ -215,10 +209,6 @@ def data_job(
         "missing": missing,
         "pooling": pooling,
         "varying": varying,
-        "draws": draws,
-        "tune": tune,
-        "chains": chains,
-        "target_accept": float(target_accept),
         **family_option,
     }
     # The values were checked above; the template's names are checked here, so that the
