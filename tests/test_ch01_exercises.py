@@ -11,7 +11,6 @@ import pymc as pm
 import pytest
 
 import hbm_widgets as hbm
-from hbm_widgets.exercises import ch01
 
 
 def beta_binomial(*, observed=27, trials=40, prior=(2.0, 2.0), share="theta"):
@@ -67,8 +66,3 @@ def test_a_share_under_another_name_is_told_its_name():
 @pytest.mark.parametrize("answer", [None, 0.675, {"theta": 0.675}])
 def test_something_that_is_not_a_fit_is_wrong(answer):
     assert check(answer).verdict == "wrong"
-
-
-def test_the_reference_fit_is_converged():
-    report = hbm.convergence_report(ch01.second_class_reference().fit)
-    assert report.max_rhat < 1.01 and report.divergences == 0

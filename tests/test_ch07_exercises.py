@@ -44,8 +44,3 @@ def test_leaving_eta_at_two_is_wrong():
 @pytest.mark.parametrize("answer", [None, -0.5, {"rho": -0.5}])
 def test_something_that_is_not_a_fit_is_wrong(answer):
     assert check(answer).verdict == "wrong"
-
-
-def test_the_reference_fit_is_converged():
-    report = hbm.convergence_report(ch07.strong_eta_reference().fit)
-    assert report.max_rhat < 1.01 and report.min_ess_bulk >= 400 and report.divergences == 0

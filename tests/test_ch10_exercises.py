@@ -87,8 +87,3 @@ def test_countries_without_their_regions_are_wrong(data):
 
 def test_another_noise_prior_is_close_as_a_model(data):
     assert check(country_side(data, sigma_prior=2.0)).verdict == "close"
-
-
-def test_the_reference_fit_is_converged():
-    report = hbm.convergence_report(ch10.country_side_reference().fit)
-    assert report.max_rhat < 1.01 and report.divergences == 0 and report.min_ess_bulk >= 400

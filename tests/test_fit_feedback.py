@@ -32,7 +32,7 @@ def draws(seed, *, shift=None, drop=(), chain_offset=0.0):
 
 @pytest.fixture(scope="module")
 def reference():
-    return ReferenceFit(partial_pooling(), draws(0))
+    return ReferenceFit.from_fit(partial_pooling(), draws(0))
 
 
 def check(answer, reference):
@@ -91,6 +91,6 @@ def test_something_else_is_wrong_with_a_clear_message(reference):
 
 def test_a_sampled_fit_of_the_reference_model_is_right():
     model = partial_pooling(centered=False)
-    reference = ReferenceFit(model, hbm.sample(model, draws=1000, chains=4, random_seed=1))
+    reference = ReferenceFit.from_fit(model, hbm.sample(model, draws=1000, chains=4, random_seed=1))
     learner = hbm.sample(partial_pooling(centered=False), draws=500, chains=2, random_seed=2)
     assert check(learner, reference).verdict == "right"

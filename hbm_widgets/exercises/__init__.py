@@ -8,6 +8,7 @@ is checked with :func:`close_to`; a model the learner wrote, or its fit, with
 
 from __future__ import annotations
 
+import functools
 import html
 import importlib
 import math
@@ -17,7 +18,15 @@ from typing import Literal
 
 from hbm_widgets.core.errors import WorkbookInputError
 
-__all__ = ["Feedback", "ReferenceFit", "check_exercise", "close_to", "exercise", "fit_feedback"]
+__all__ = [
+    "Feedback",
+    "ReferenceFit",
+    "check_exercise",
+    "close_to",
+    "exercise",
+    "fit_feedback",
+    "reference_fit",
+]
 
 # Checks of a learner's own model (``fits.py``), loaded with PyMC only when first used.
 _FROM_FITS = ("ReferenceFit", "fit_feedback")
@@ -31,6 +40,9 @@ def __getattr__(name: str):
 
 Verdict = Literal["right", "close", "wrong"]
 _REGISTRY: dict[tuple[str, int], Callable[[object], Feedback]] = {}
+# The functions that return an exercise's ReferenceFit, for the script that stores their
+# summaries and the test that checks each stored summary is still its model's.
+REFERENCE_FITS: list[Callable[[], object]] = []
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,13 @@ def exercise(chapter: str, number: int):
         return check
 
     return register
+
+
+def reference_fit(function):
+    """Register a function returning an exercise's ``ReferenceFit``, made once (cached)."""
+    cached = functools.cache(function)
+    REFERENCE_FITS.append(cached)
+    return cached
 
 
 def close_to(answer, target: float, *, right: float, close: float, hint: str) -> Feedback:

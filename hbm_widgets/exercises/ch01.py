@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import math
 
 from hbm_widgets.core.conjugate import conjugate_normal_posterior
-from hbm_widgets.exercises import Feedback, close_to, exercise
+from hbm_widgets.exercises import Feedback, close_to, exercise, reference_fit
 
 
 @exercise("01", 1)
@@ -66,12 +65,12 @@ def second_class_model():
     return model
 
 
-@functools.cache
+@reference_fit
 def second_class_reference():
-    """The reference fit of exercise 3, made once: 4 chains of 1000 draws, a fixed seed."""
+    """Exercise 3's model and the stored summary of its reference fit."""
     from hbm_widgets.exercises.fits import ReferenceFit
 
-    return ReferenceFit.sampled(second_class_model(), random_seed=101)
+    return ReferenceFit.stored("01-3", second_class_model(), random_seed=101)
 
 
 @exercise("01", 3)

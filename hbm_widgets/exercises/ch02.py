@@ -6,12 +6,11 @@ The fourth asks for a model: chapter 01's class with the spread of the scores un
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
 
-from hbm_widgets.exercises import Feedback, close_to, exercise
+from hbm_widgets.exercises import Feedback, close_to, exercise, reference_fit
 
 POSTERIOR_MEAN = 7.43
 POSTERIOR_SD = 3.18
@@ -112,11 +111,11 @@ def unknown_sigma_model(improvements):
     return model
 
 
-@functools.cache
+@reference_fit
 def _unknown_sigma_reference():
     from hbm_widgets.exercises.fits import ReferenceFit
 
-    return ReferenceFit.sampled(unknown_sigma_model(class_improvements()), random_seed=20402)
+    return ReferenceFit.stored("02-4", unknown_sigma_model(class_improvements()), random_seed=20402)
 
 
 @exercise("02", 4)

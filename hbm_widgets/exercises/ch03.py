@@ -7,11 +7,10 @@ the partial-pooling model of the written-paper scores, written in PyMC and sampl
 
 from __future__ import annotations
 
-import functools
 import math
 
 from hbm_widgets.core.shrinkage import partial_pooling_estimate, shrinkage_factor
-from hbm_widgets.exercises import Feedback, close_to, exercise
+from hbm_widgets.exercises import Feedback, close_to, exercise, reference_fit
 
 # The chapter's posterior means of sigma, sigma_alpha and mu_alpha, to one decimal.
 # tests/test_ch03_exercises.py holds them to the values the stored chapter prints.
@@ -105,16 +104,16 @@ def written_scores():
     return GroupedData.from_frame(load_gcse(), group="school", outcome="written", missing="drop")
 
 
-@functools.cache
+@reference_fit
 def written_reference():
     """The partial-pooling model of the written scores, as the chapter writes it (centred),
-    and a long fit of it (made once)."""
+    and the stored summary of its reference fit."""
     from hbm_widgets.core.build import build_model
     from hbm_widgets.core.spec import ModelSpec
     from hbm_widgets.exercises.fits import ReferenceFit
 
     spec = ModelSpec(pooling="partial", varying="intercept", parameterization="centered")
-    return ReferenceFit.sampled(build_model(spec, written_scores()), random_seed=20260301)
+    return ReferenceFit.stored("03-4", build_model(spec, written_scores()), random_seed=20260301)
 
 
 @exercise("03", 4)

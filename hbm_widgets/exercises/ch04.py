@@ -7,7 +7,7 @@ from functools import cache
 
 import numpy as np
 
-from hbm_widgets.exercises import Feedback, close_to, exercise
+from hbm_widgets.exercises import Feedback, close_to, exercise, reference_fit
 
 
 @cache
@@ -171,11 +171,13 @@ def contextual_effect_model(data=None):
     return model
 
 
-@cache
+@reference_fit
 def _contextual_reference():
     from hbm_widgets.exercises.fits import ReferenceFit
 
-    return ReferenceFit.sampled(contextual_effect_model(), random_seed=20404, target_accept=0.9)
+    return ReferenceFit.stored(
+        "04-4", contextual_effect_model(), random_seed=20404, target_accept=0.9
+    )
 
 
 @exercise("04", 4)

@@ -7,7 +7,7 @@ from functools import cache
 
 from hbm_widgets.core.data import GroupedData, load_gcse
 from hbm_widgets.core.spec import ModelSpec
-from hbm_widgets.exercises import Feedback, close_to, exercise
+from hbm_widgets.exercises import Feedback, close_to, exercise, reference_fit
 
 
 @cache
@@ -136,14 +136,15 @@ def correlated_model(data: GroupedData | None = None):
     return model
 
 
-@cache
+@reference_fit
 def _correlated_reference():
-    """The model of exercise 3 and a long fit of it (4 chains of 1000 draws, fixed seed)."""
+    """The model of exercise 3 and the stored summary of its reference fit."""
     from hbm_widgets.exercises.fits import ReferenceFit
 
     # Only the named coursework parameters are asked for: the learner's own names for the
     # Cholesky factor or the offsets are theirs to choose.
-    return ReferenceFit.sampled(
+    return ReferenceFit.stored(
+        "06-3",
         correlated_model(),
         random_seed=60603,
         target_accept=0.9,

@@ -7,7 +7,7 @@ import math
 
 from scipy import stats
 
-from hbm_widgets.exercises import Feedback, close_to, exercise
+from hbm_widgets.exercises import Feedback, close_to, exercise, reference_fit
 
 
 @exercise("07", 1)
@@ -127,15 +127,15 @@ def cafe_fake_wait():
     return wait
 
 
-@functools.cache
+@reference_fit
 def strong_eta_reference():
-    """The reference fit of exercise 4, made once: 4 chains of 1000 draws, a fixed seed."""
+    """Exercise 4's model and the stored summary of its reference fit."""
     import pymc as pm
 
     from hbm_widgets.exercises.fits import ReferenceFit
 
     model = pm.observe(cafe_model(STRONG_ETA), {"wait": cafe_fake_wait()})
-    return ReferenceFit.sampled(model, random_seed=707, target_accept=0.9)
+    return ReferenceFit.stored("07-4", model, random_seed=707, target_accept=0.9)
 
 
 @exercise("07", 4)

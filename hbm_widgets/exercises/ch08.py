@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import math
 
 from hbm_widgets.core.conjugate import conjugate_normal_posterior
-from hbm_widgets.exercises import Feedback, close_to, exercise
+from hbm_widgets.exercises import Feedback, close_to, exercise, reference_fit
 
 
 @exercise("08", 1)
@@ -103,12 +102,14 @@ def non_centred_model():
     return model
 
 
-@functools.cache
+@reference_fit
 def non_centred_reference():
-    """The reference fit of exercise 4, made once: 4 chains of 1000 draws, a fixed seed."""
+    """Exercise 4's model and the stored summary of its reference fit."""
     from hbm_widgets.exercises.fits import ReferenceFit
 
-    return ReferenceFit.sampled(non_centred_model(), random_seed=808, target_accept=TARGET_ACCEPT)
+    return ReferenceFit.stored(
+        "08-4", non_centred_model(), random_seed=808, target_accept=TARGET_ACCEPT
+    )
 
 
 @exercise("08", 4)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import math
 
-from hbm_widgets.exercises import Feedback, close_to, exercise
+from hbm_widgets.exercises import Feedback, close_to, exercise, reference_fit
 from hbm_widgets.lessons.convergence import gelman_rubin
 from hbm_widgets.lessons.diagnostic_tables import CHECKLIST_THRESHOLDS
 
@@ -152,12 +151,14 @@ def noncentered_radon_model():
     return model
 
 
-@functools.cache
+@reference_fit
 def noncentered_reference():
-    """The reference model and one long fit of it (fixed seed), made once per session."""
+    """Exercise 4's model and the stored summary of its reference fit."""
     from hbm_widgets.exercises.fits import ReferenceFit
 
-    return ReferenceFit.sampled(noncentered_radon_model(), random_seed=20090, target_accept=0.95)
+    return ReferenceFit.stored(
+        "09-4", noncentered_radon_model(), random_seed=20090, target_accept=0.95
+    )
 
 
 @exercise("09", 4)

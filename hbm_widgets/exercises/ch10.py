@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import math
 
 from scipy import stats
 
-from hbm_widgets.exercises import Feedback, close_to, exercise
+from hbm_widgets.exercises import Feedback, close_to, exercise, reference_fit
 
 
 @exercise("10", 1)
@@ -120,13 +119,13 @@ def country_side_model(data):
     return model
 
 
-@functools.cache
+@reference_fit
 def country_side_reference():
-    """The reference fit of exercise 4, made once: 4 chains of 1000 draws, a fixed seed."""
+    """Exercise 4's model and the stored summary of its reference fit."""
     from hbm_widgets.exercises.fits import ReferenceFit
 
     model = country_side_model(exercise_data())
-    return ReferenceFit.sampled(model, random_seed=1010, target_accept=0.95)
+    return ReferenceFit.stored("10-4", model, random_seed=1010, target_accept=0.95)
 
 
 @exercise("10", 4)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-
 from scipy import special, stats
 
-from hbm_widgets.exercises import Feedback, close_to, exercise
+from hbm_widgets.exercises import Feedback, close_to, exercise, reference_fit
 from hbm_widgets.exercises.fits import ReferenceFit, fit_feedback
 
 
@@ -60,16 +58,18 @@ def weight_on_the_data(answer) -> Feedback:
     )
 
 
-@functools.cache
+@reference_fit
 def pumps_reference() -> ReferenceFit:
-    """The pumps model asked for in exercise 4, and a long fit of it (once per session)."""
+    """The pumps model asked for in exercise 4, and the stored summary of its reference fit."""
     from hbm_widgets.models.rates import build_rate_model, load_pumps
 
     model = build_rate_model(
         load_pumps(), group="pump", count="failures", size="thousand_hours", family="poisson"
     )
     # Centred and non-centred answers are the same model: keep only what both have.
-    return ReferenceFit.sampled(model, random_seed=1104, target_accept=0.95, drop=["z_alpha"])
+    return ReferenceFit.stored(
+        "11-4", model, random_seed=1104, target_accept=0.95, drop=["z_alpha"]
+    )
 
 
 @exercise("11", 4)
