@@ -195,6 +195,23 @@ def test_importing_the_package_and_its_core_loads_nothing_heavy():
     assert done.stdout.strip() == ""
 
 
+def test_charts_load_without_building_jsonschemas_iri_parser():
+    code = (
+        "import sys, hbm_widgets as hbm\n"
+        "hbm.use_chart_renderer(); hbm.plot_forest\n"
+        "import jsonschema\n"
+        "assert 'altair' in sys.modules\n"
+        "print('lark' in sys.modules, 'iri' in jsonschema.FormatChecker().checkers)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False"]
+    # Without the workbook the check is there (so the test above could fail).
+    code = "import jsonschema; print('iri' in jsonschema.FormatChecker().checkers)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.stdout.split() == ["True"]
+
+
 def test_unknown_names_are_refused_plainly():
     with pytest.raises(AttributeError, match="no attribute 'not_a_helper'"):
         hbm_widgets.not_a_helper  # noqa: B018
