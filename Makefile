@@ -28,8 +28,11 @@ python:
 	$(PYTHON) -m venv .uv
 	.uv/bin/python -m pip install --quiet uv
 
+# Bytecode is compiled at install (half a minute), not by each new process: where Python may
+# not write it (PYTHONDONTWRITEBYTECODE, a read-only install), every kernel would otherwise
+# compile PyMC, ArviZ and JAX from source again, about 10 s before its first cell.
 $(STAMP): pyproject.toml uv.lock | python $(filter .uv/bin/uv,$(UV))
-	$(UV) sync --locked --extra dev --python $(PYTHON)
+	$(UV) sync --locked --extra dev --compile-bytecode --python $(PYTHON)
 	touch $@
 
 # Resolve the dependencies again (after a change to pyproject.toml) and write uv.lock.

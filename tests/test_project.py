@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -101,3 +104,14 @@ def test_pre_commit_pins_the_same_ruff_as_the_test_extra():
     ruff_repo = next(r for r in config["repos"] if "ruff" in r["repo"])
     pinned = dict(pyproject_requirements())["ruff"]
     assert pinned == "==" + ruff_repo["rev"].lstrip("v")
+
+
+def test_the_install_compiled_the_bytecode():
+    # `make` installs with uv's --compile-bytecode: a kernel that may not write bytecode
+    # (PYTHONDONTWRITEBYTECODE) would otherwise compile PyMC from source each time it starts.
+    venv = (ROOT / ".venv").resolve()
+    if not (venv / ".installed").is_file() or Path(sys.prefix).resolve() != venv:
+        pytest.skip("not the environment `make` installs")
+    import pymc
+
+    assert Path(importlib.util.cache_from_source(pymc.__file__)).is_file()
