@@ -233,3 +233,24 @@ def test_the_report_command_refuses_a_missing_file_before_loading_models(tmp_pat
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
     assert "no such file" in done.stderr
+
+
+def test_a_data_report_is_checked_without_loading_pymc(tmp_path):
+    # The kernel loads PyMC and ArviZ to fit; the command checks the file and the three
+    # models against it without them.
+    csv = tmp_path / "scores.csv"
+    csv.write_text(
+        "school,score,hours\n"
+        + "".join(f"s{i % 4},{i % 7 + 0.25 * i},{i % 3}\n" for i in range(40))
+    )
+    code = (
+        "import sys\n"
+        "from hbm_widgets.report.jobs import data_job\n"
+        f"job = data_job({str(csv)!r}, group='school', outcome='score', predictor='hours', "
+        f"varying='both', output={str(tmp_path / 'r.html')!r})\n"
+        "assert job.parameters['varying'] == 'both'\n"
+        "print(','.join(m for m in ('pymc', 'arviz', 'pytensor') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""

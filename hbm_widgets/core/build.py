@@ -26,33 +26,12 @@ import pytensor.tensor as pt
 from hbm_widgets.core.data import GroupedData
 from hbm_widgets.core.errors import SpecificationError
 from hbm_widgets.core.priors import Prior, resolve_priors
-from hbm_widgets.core.spec import ModelSpec
+from hbm_widgets.core.spec import ModelSpec, check_compatible
 
 __all__ = [
     "build_model",
-    "check_compatible",
     "prior_data_name",
 ]
-
-
-def check_compatible(spec: ModelSpec, data: GroupedData) -> None:
-    """Raise a SpecificationError when the data cannot support the spec (e.g. no predictor)."""
-    if not isinstance(spec, ModelSpec):
-        raise SpecificationError(f"expected a ModelSpec, got {type(spec).__name__}")
-    if not isinstance(data, GroupedData):
-        raise SpecificationError(
-            f"expected GroupedData (see GroupedData.from_frame), got {type(data).__name__}"
-        )
-    if spec.varies_slope and data.predictor is None:
-        raise SpecificationError(
-            f"varying={spec.varying!r} needs a predictor whose slope can vary, "
-            "but the data have none; pass predictor=... when loading them"
-        )
-    if spec.group_predictor and data.group_predictor is None:
-        raise SpecificationError(
-            "the spec uses a group-level predictor but the data have none; "
-            "pass group_predictor=... when loading them"
-        )
 
 
 def build_model(

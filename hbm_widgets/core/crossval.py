@@ -17,12 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hbm_widgets.core.build import build_model, check_compatible
+from hbm_widgets.core.build import build_model
 from hbm_widgets.core.data import GroupedData
 from hbm_widgets.core.errors import WorkbookInputError
 from hbm_widgets.core.predictions import expected_outcome
 from hbm_widgets.core.sampling import DEFAULT_TARGET_ACCEPT, sample
-from hbm_widgets.core.spec import ModelSpec
+from hbm_widgets.core.spec import ModelSpec, check_compatible
 
 __all__ = ["CrossValidation", "cross_validate", "stratified_folds", "training_data"]
 

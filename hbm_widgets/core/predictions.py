@@ -22,12 +22,11 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
-from hbm_widgets.core.build import check_compatible
 from hbm_widgets.core.data import GroupedData
 from hbm_widgets.core.errors import WorkbookInputError, check_whole_number
 from hbm_widgets.core.fitted import check_fit
 from hbm_widgets.core.priors import resolve_priors
-from hbm_widgets.core.spec import ModelSpec
+from hbm_widgets.core.spec import ModelSpec, check_compatible
 
 __all__ = [
     "coefficient_draws",

@@ -14,7 +14,6 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pymc as pm
 
 from hbm_widgets.core.errors import SpecificationError
 
@@ -149,10 +148,14 @@ class Prior:
         """Add this prior to the model in context as a random variable called ``name``."""
         if self.distribution == "LKJCorr":
             raise SpecificationError("an LKJCorr prior is built by the model, not on its own")
+        import pymc as pm  # here: a Prior is made, compared and printed without PyMC
+
         return getattr(pm, self.distribution)(name, **self.kwargs, **kwargs)
 
     def dist(self, **kwargs):
         """The prior as an unnamed PyMC distribution (``pm.Normal.dist(...)``)."""
+        import pymc as pm
+
         return getattr(pm, self.distribution).dist(**self.kwargs, **kwargs)
 
     def to_latex(self) -> str:

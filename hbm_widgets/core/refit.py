@@ -14,12 +14,12 @@ from __future__ import annotations
 import pymc as pm
 import xarray as xr
 
-from hbm_widgets.core.build import build_model, check_compatible, prior_data_name
+from hbm_widgets.core.build import build_model, prior_data_name
 from hbm_widgets.core.data import GroupedData
 from hbm_widgets.core.errors import check_whole_number
 from hbm_widgets.core.priors import resolve_priors
 from hbm_widgets.core.sampling import DEFAULT_TARGET_ACCEPT, sample
-from hbm_widgets.core.spec import ModelSpec
+from hbm_widgets.core.spec import ModelSpec, check_compatible
 
 __all__ = ["Refitter"]
 

@@ -10,13 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 from hbm_widgets.core.describe import ModelDescription, describe_spec
 from hbm_widgets.core.errors import SpecificationError
 from hbm_widgets.core.priors import Prior
 
-__all__ = ["PRIOR_ROLES", "ModelDescription", "ModelSpec"]
+if TYPE_CHECKING:
+    from hbm_widgets.core.data import GroupedData
+
+__all__ = [
+    "POOLING_STRATEGIES",
+    "PRIOR_ROLES",
+    "ModelDescription",
+    "ModelSpec",
+    "check_compatible",
+    "pooling_strategy_specs",
+]
+
+POOLING_STRATEGIES = ("complete", "none", "partial")
 
 Pooling = Literal["complete", "none", "partial"]
 Varying = Literal["intercept", "slope", "both"]
@@ -197,3 +209,52 @@ def _check_prior(name: str, prior: Prior) -> None:
         )
     if needed == "real" and prior.support == "correlation":
         raise SpecificationError(f"{name!r} cannot take an LKJCorr prior")
+
+
+def pooling_strategy_specs(
+    *, varying: str = "intercept", group_predictor: bool = False
+) -> dict[str, ModelSpec]:
+    """Complete, no and partial pooling with the same varying part, keyed by strategy.
+
+    Parameters
+    ----------
+    varying : {"intercept", "slope", "both"}
+        What differs between groups under no and partial pooling.
+    group_predictor : bool
+        Whether the partial-pooling model uses the data's group-level predictor (the other
+        two strategies cannot: they have no population distribution for it to shift).
+
+    Examples
+    --------
+    >>> specs = pooling_strategy_specs(varying="intercept")
+    >>> [spec.label for spec in specs.values()]
+    ['complete pooling', 'no pooling, varying intercept', 'partial pooling, varying intercept']
+    """
+    return {
+        "complete": ModelSpec(pooling="complete", varying=varying),
+        "none": ModelSpec(pooling="none", varying=varying),
+        "partial": ModelSpec(pooling="partial", varying=varying, group_predictor=group_predictor),
+    }
+
+
+def check_compatible(spec: ModelSpec, data: GroupedData) -> None:
+    """Raise a SpecificationError when the data cannot support the spec (e.g. no predictor)."""
+    # Imported here: a spec is made and read without pandas, which the data need.
+    from hbm_widgets.core.data import GroupedData
+
+    if not isinstance(spec, ModelSpec):
+        raise SpecificationError(f"expected a ModelSpec, got {type(spec).__name__}")
+    if not isinstance(data, GroupedData):
+        raise SpecificationError(
+            f"expected GroupedData (see GroupedData.from_frame), got {type(data).__name__}"
+        )
+    if spec.varies_slope and data.predictor is None:
+        raise SpecificationError(
+            f"varying={spec.varying!r} needs a predictor whose slope can vary, "
+            "but the data have none; pass predictor=... when loading them"
+        )
+    if spec.group_predictor and data.group_predictor is None:
+        raise SpecificationError(
+            "the spec uses a group-level predictor but the data have none; "
+            "pass group_predictor=... when loading them"
+        )

@@ -24,48 +24,18 @@ from hbm_widgets.core.fitted import hdi_bounds, posterior_dataset
 from hbm_widgets.core.spec import ModelSpec
 
 __all__ = [
-    "POOLING_STRATEGIES",
     "convergence_table",
     "fit_problems",
     "group_coefficient_estimates",
     "grouped_data_overview",
-    "pooling_strategy_specs",
     "posterior_parameter_table",
     "posterior_shrinkage_table",
     "predict_new_group",
     "warning_box_html",
 ]
 
-POOLING_STRATEGIES = ("complete", "none", "partial")
-
 # The coefficients that can differ between groups, and the population parameters behind them.
 _COEFFICIENTS = ("alpha", "beta")
-
-
-def pooling_strategy_specs(
-    *, varying: str = "intercept", group_predictor: bool = False
-) -> dict[str, ModelSpec]:
-    """Complete, no and partial pooling with the same varying part, keyed by strategy.
-
-    Parameters
-    ----------
-    varying : {"intercept", "slope", "both"}
-        What differs between groups under no and partial pooling.
-    group_predictor : bool
-        Whether the partial-pooling model uses the data's group-level predictor (the other
-        two strategies cannot: they have no population distribution for it to shift).
-
-    Examples
-    --------
-    >>> specs = pooling_strategy_specs(varying="intercept")
-    >>> [spec.label for spec in specs.values()]
-    ['complete pooling', 'no pooling, varying intercept', 'partial pooling, varying intercept']
-    """
-    return {
-        "complete": ModelSpec(pooling="complete", varying=varying),
-        "none": ModelSpec(pooling="none", varying=varying),
-        "partial": ModelSpec(pooling="partial", varying=varying, group_predictor=group_predictor),
-    }
 
 
 def _check_data(data) -> GroupedData:

@@ -22,10 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hbm_widgets.core.build import check_compatible
 from hbm_widgets.core.data import GroupedData
 from hbm_widgets.core.errors import SpecificationError, WorkbookInputError
-from hbm_widgets.core.spec import ModelSpec
+from hbm_widgets.core.spec import ModelSpec, check_compatible
 
 __all__ = ["MixedLMFit", "compare_with_mixedlm", "fit_mixedlm", "mixedlm_formula"]
 

@@ -145,11 +145,12 @@ def data_job(
     """Check a data report: the file, its columns and the models, before any kernel starts.
 
     The CSV is loaded with :func:`hbm_widgets.load_grouped_csv` and the three models the
-    report fits are built once (not sampled), so that a bad file or an impossible model
-    fails here with one clear message. ``family`` names the outcome's family (``"gaussian"``
-    fits a normal model whatever the outcome looks like); None lets the loader refuse an
-    outcome of 0/1 values or counts. A ``formula``, or a family other than gaussian, makes
-    the formula report instead (:func:`formula_job`).
+    report fits are checked against it (:func:`hbm_widgets.check_compatible`), so that a bad
+    file or an impossible model fails here with one clear message, without loading PyMC.
+    ``family`` names the outcome's family (``"gaussian"`` fits a normal model whatever the
+    outcome looks like); None lets the loader refuse an outcome of 0/1 values or counts. A
+    ``formula``, or a family other than gaussian, makes the formula report instead
+    (:func:`formula_job`).
 
     Raises
     ------
@@ -213,11 +214,11 @@ def data_job(
     }
     # The values were checked above; the template's names are checked here, so that the
     # two cannot drift apart unnoticed. Both this and the outputs are checked before the
-    # imports below, which load PyMC.
+    # file is read.
     checked = _check_parameters(parameters, TEMPLATE, "the report template", check_types=False)
     output_path = _check_output(output, force=force, notebook=TEMPLATE)
     results_path = _check_results_json(results_json, force=force)
-    # The file is read and sized with pandas alone; PyMC is loaded only for a good file.
+    # The file is read, sized and checked with pandas alone: PyMC is left to the kernel.
     from hbm_widgets.core.data import load_grouped_csv
     from hbm_widgets.core.large_data import check_report_size
 
@@ -233,8 +234,9 @@ def data_job(
     # A file too large for the machine is refused now, with its size and what would fit,
     # rather than by the kernel a minute later.
     check_report_size(data.n_obs, data.n_groups, draws=draws, chains=chains, varying=varying)
-    from hbm_widgets.core.build import build_model
-    from hbm_widgets.core.summaries import POOLING_STRATEGIES, pooling_strategy_specs
+    # The specs are checked against the data without building the models, which would load
+    # PyMC and ArviZ here (8 s) only for the kernel to load them again.
+    from hbm_widgets.core.spec import POOLING_STRATEGIES, check_compatible, pooling_strategy_specs
 
     if pooling not in POOLING_STRATEGIES:
         raise ReportInputError(
@@ -242,7 +244,7 @@ def data_job(
         )
     specs = pooling_strategy_specs(varying=varying, group_predictor=group_predictor is not None)
     for spec in specs.values():
-        build_model(spec, data)
+        check_compatible(spec, data)
     return ReportJob(
         kind="data",
         label=f"data {csv_path.name}",

@@ -21,7 +21,6 @@ import pandas as pd
 import xarray as xr
 
 from hbm_widgets.charts.county_estimates import plot_county_estimates
-from hbm_widgets.core.build import check_compatible
 from hbm_widgets.core.data import GroupedData
 from hbm_widgets.core.diagnostics import ConvergenceReport, convergence_report
 from hbm_widgets.core.errors import WorkbookInputError
@@ -32,7 +31,7 @@ from hbm_widgets.core.groups import (
 )
 from hbm_widgets.core.refit import Refitter
 from hbm_widgets.core.sampling import DEFAULT_TARGET_ACCEPT
-from hbm_widgets.core.spec import ModelSpec
+from hbm_widgets.core.spec import ModelSpec, check_compatible
 from hbm_widgets.widgets.base import Explorer
 from hbm_widgets.widgets.pooling import PoolingSelector, pooling_selector
 from hbm_widgets.widgets.priors import PriorPicker, prior_picker

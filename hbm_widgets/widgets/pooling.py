@@ -5,8 +5,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 import traitlets
 
-from hbm_widgets.core.build import check_compatible
-from hbm_widgets.core.spec import ModelSpec
+from hbm_widgets.core.spec import ModelSpec, check_compatible
 from hbm_widgets.widgets.base import Explorer
 
 __all__ = ["PoolingSelector", "pooling_selector"]
