@@ -107,14 +107,21 @@ def chart_image(chart) -> str:
 
 
 def redrawn(read, *previous: str, timeout: float = 30.0) -> str:
-    """Read a chart with ``read()`` until it differs from every one of ``previous``.
+    """Read a chart with ``read()`` until it differs from every one of ``previous`` and has
+    settled (two reads in a row agree).
 
     Widgets update their summary before vega has redrawn the chart, and on a busy machine the
-    redraw can take seconds: returns the first new image, or the last one read at the timeout.
+    redraw can take seconds; vega may also lay a new chart out twice (its size follows its
+    content). Returns the settled new image, or the last one read at the timeout.
     """
     deadline = time.time() + timeout
     current = read()
     while current in previous and time.time() < deadline:
         time.sleep(0.5)
         current = read()
+    while time.time() < deadline:
+        again = read()
+        if again == current:
+            break
+        current = again
     return current
