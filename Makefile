@@ -73,7 +73,7 @@ notebooks: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py notebooks/[0-9][0-9]-*.ipynb
 
 # Speed and memory figures (benchmarks/results/): samplers side by side, every chapter at
-# fast and default parameters, and chapter 08's prior study at full size. Takes about an hour.
+# fast and default parameters, and chapter 08's prior study at full size. Takes about 40 minutes.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/samplers.py
 	$(BIN)/python benchmarks/chapters.py --modes fast

@@ -155,3 +155,37 @@ def test_executed_chapter_has_no_errors_and_charts(results):
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.output_type == "error"]
     assert sum("image/svg+xml" in o.get("data", {}) for o in outputs) >= 2
+
+
+def test_the_300_simulation_table_is_the_benchmarks():
+    """Every figure of the chapter's 300-simulation table, as benchmarks/prior_study.py last
+    wrote it (the chapter does not run that study: it is quoted)."""
+    import json
+    import re
+
+    from tests.chapters.harness import ROOT, chapter_path
+
+    notebook = nbformat.read(chapter_path("08-monte-carlo-study"), as_version=4)
+    text = next(c.source for c in notebook.cells if "### The study at 300 simulations" in c.source)
+    rows = [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in text.splitlines()
+        if re.match(r"\| N=", line)
+    ]
+    record = json.loads((ROOT / "benchmarks" / "results" / "prior_study.json").read_text())
+    summary = pd.DataFrame(record["summary"]).set_index(["design", "prior", "parameter"])
+
+    def signed(value: float) -> str:
+        return f"{value:+.3f}".replace("-", "−")
+
+    assert len(rows) == len(summary) // 2
+    for design, prior, kept, *figures in rows:
+        expected = [f"{int(summary.loc[(design, prior, 'gamma0'), 'n_simulations'])}"]
+        for parameter in ("gamma0", "gamma1"):
+            row = summary.loc[(design, prior, parameter)]
+            expected += [
+                f"{signed(row['bias'])} ± {row['bias_mcse']:.3f}",
+                f"{row['rmse']:.3f}",
+                f"{row['coverage']:.2f}",
+            ]
+        assert [kept, *figures] == expected, (design, prior)
