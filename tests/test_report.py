@@ -792,7 +792,7 @@ def test_data_overview_counts_missing_values():
         {"g": ["a", "a", "b", None, "b"], "y": [1.0, None, 3.0, 4.0, 5.0], "other": [None] * 5}
     )
     data = hbm.GroupedData.from_frame(frame, group="g", outcome="y", missing="drop")
-    overview = hbm.grouped_data_overview(data, frame).set_index("item")["value"]
+    overview = hbm.grouped_data_overview(data).set_index("item")["value"]
     assert overview["observations used"] == 3 and overview["groups"] == 2
     assert overview["rows dropped (missing values)"] == 2
     assert (overview["missing in g"], overview["missing in y"]) == (1, 1)

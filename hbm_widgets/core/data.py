@@ -103,6 +103,9 @@ class GroupedData:
         The columns the arrays came from; models name their variables and dims after them.
     dropped_rows : int
         Rows left out because of missing values (only with ``missing="drop"``).
+    missing_values : dict of str to int
+        How many values each column used was missing in the rows read, before any row was
+        left out.
     """
 
     outcome: np.ndarray
@@ -116,6 +119,7 @@ class GroupedData:
     group_predictor_name: str | None = None
     dropped_rows: int = 0
     frame: pd.DataFrame | None = field(default=None, repr=False)
+    missing_values: dict[str, int] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_frame(
@@ -287,6 +291,7 @@ def _grouped_data(
                 f"(inf or -inf), the first at {row_label(first)}; expected finite numbers"
             )
 
+    missing_values = {str(column): int(n) for column, n in used.isna().sum().items()}
     incomplete = used.isna().any(axis=1)
     n_incomplete = int(incomplete.sum())
     if n_incomplete and missing == "error":
@@ -358,6 +363,7 @@ def _grouped_data(
         group_predictor_name=group_predictor,
         dropped_rows=n_incomplete,
         frame=used.reset_index(drop=True),
+        missing_values=missing_values,
     )
 
 

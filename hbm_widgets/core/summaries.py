@@ -46,16 +46,14 @@ def _check_data(data) -> GroupedData:
     return data
 
 
-def grouped_data_overview(data: GroupedData, raw: pd.DataFrame | None = None) -> pd.DataFrame:
+def grouped_data_overview(data: GroupedData) -> pd.DataFrame:
     """What the data hold: observations, groups, group sizes and missing values.
 
     Parameters
     ----------
     data : GroupedData
-        The validated data the models are fitted to.
-    raw : DataFrame, optional
-        The file as read, before rows with missing values were dropped; with it the
-        missing values of every column the models use are counted.
+        The validated data the models are fitted to; the missing values of each column they
+        use are those it counted before leaving any row out.
 
     Returns
     -------
@@ -66,7 +64,7 @@ def grouped_data_overview(data: GroupedData, raw: pd.DataFrame | None = None) ->
     --------
     >>> frame = pd.DataFrame({"g": ["a", "a", "b", "b", "b"], "y": [1.0, 2, 3, None, 5]})
     >>> data = GroupedData.from_frame(frame, group="g", outcome="y", missing="drop")
-    >>> overview = grouped_data_overview(data, frame).set_index("item")["value"]
+    >>> overview = grouped_data_overview(data).set_index("item")["value"]
     >>> overview["groups"], overview["rows dropped (missing values)"], overview["missing in y"]
     (2, 1, 1)
     """
@@ -83,24 +81,7 @@ def grouped_data_overview(data: GroupedData, raw: pd.DataFrame | None = None) ->
         (f"mean {data.outcome_name}", float(data.outcome.mean())),
         (f"SD {data.outcome_name}", float(data.outcome.std(ddof=1)) if data.n_obs > 1 else 0.0),
     ]
-    if raw is not None:
-        columns = [
-            c
-            for c in (
-                data.group_name,
-                data.outcome_name,
-                data.predictor_name,
-                data.group_predictor_name,
-            )
-            if c is not None
-        ]
-        missing = [c for c in columns if c not in raw.columns]
-        if missing:
-            raise WorkbookInputError(
-                f"column {missing[0]!r} of the data is not in the raw frame; pass the frame "
-                "the data were made from"
-            )
-        rows += [(f"missing in {c}", int(raw[c].isna().sum())) for c in columns]
+    rows += [(f"missing in {column}", n) for column, n in data.missing_values.items()]
     # Counts stay whole numbers: the value column holds Python objects, not one float dtype.
     return pd.DataFrame(
         {"item": [r[0] for r in rows], "value": pd.Series([r[1] for r in rows], dtype=object)}

@@ -183,19 +183,11 @@ def _contextual_reference():
 @exercise("04", 4)
 def contextual_effect(answer) -> Feedback:
     """The uranium model with the county mean of floor as a second county-level predictor."""
-    import pymc as pm
+    from hbm_widgets.exercises.fits import fit_feedback
 
-    from hbm_widgets.exercises.fits import ReferenceFit, fit_feedback
-
-    if isinstance(answer, pm.Model) or getattr(answer, "posterior", None) is None:
-        # A model is compared by structure and log density, and anything without a
-        # posterior is turned away before any comparison: neither needs the reference fit.
-        reference = ReferenceFit(contextual_effect_model(), None)
-    else:
-        reference = _contextual_reference()
     return fit_feedback(
         answer,
-        reference,
+        _contextual_reference(),
         compare=list(CONTEXTUAL_COMPARE),
         hint=_CONTEXTUAL_HINT,
         hints=_CONTEXTUAL_HINTS,

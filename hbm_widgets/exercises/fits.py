@@ -97,7 +97,7 @@ class ReferenceFit:
     """The model an exercise asks for, and the summary of a long, converged fit of it."""
 
     model: pm.Model
-    summary: PosteriorSummary | None
+    summary: PosteriorSummary
     # The exercise ("10-4") whose reference this is, and the settings of ``sampled`` that
     # make its fit, when it came from ``stored``.
     key: str | None = None
