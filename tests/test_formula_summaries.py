@@ -1,5 +1,5 @@
-"""What the formula report lists: only observed levels of a nested grouping, and the
-predictor values a new group is predicted at."""
+"""What the formula report lists: the model's terms and their priors, only observed levels
+of a nested grouping, and the predictor values a new group is predicted at."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from hbm_widgets.models.formula_summaries import (
     group_level_estimates,
     new_group_grid,
     new_group_predictions,
+    prior_table,
 )
 
 
@@ -66,3 +67,49 @@ def test_a_new_group_is_predicted_at_quartiles_and_levels(nested_fit):
     # The expected score rises with hours, as the data were made (slope 2 per hour).
     by_hours = predicted[predicted["varied"] == "hours"]["mean"].to_numpy()
     assert np.all(np.diff(by_hours) > 0)
+
+
+def test_the_prior_table_names_each_term_and_reads_bambis_priors():
+    import bambi as bmb
+
+    rng = np.random.default_rng(5)
+    subject = np.repeat([f"S{s}" for s in range(5)], 6)
+    days = np.tile(np.arange(6), 5)
+    track = np.tile(["a", "b", "c"], 10)
+    reaction = 250 + 10 * days + rng.normal(0, 20, 30)
+    frame = pd.DataFrame({"Reaction": reaction, "Days": days, "Subject": subject, "track": track})
+    formula = "Reaction ~ Days + track + (1 + Days | Subject)"
+    table = prior_table(hbm.FormulaModel.from_formula(formula, frame, family="t"))
+    assert table.columns.tolist() == ["term", "what it is", "prior"]
+    assert table["term"].tolist() == [
+        "Intercept",
+        "Days",
+        "track",
+        "1|Subject",
+        "Days|Subject",
+        "sigma",
+        "nu",
+    ]
+    assert table["what it is"].tolist() == [
+        "intercept (prior at the predictors' means)",
+        "slope of Days",
+        "difference of each level of track (b, c) from a",
+        "varying intercept by Subject",
+        "varying slope of Days by Subject",
+        "residual scale of the Student-t",
+        "degrees of freedom of the Student-t",
+    ]
+    # Bambi's own model of the same data chooses the same priors, written to four figures.
+    categorical = frame.astype({"Subject": "category", "track": "category"})
+    bambi_model = bmb.Model(formula, categorical, family="t")
+    bambi_model.build()
+    prior = table.set_index("term")["prior"]
+    days_sigma = float(bambi_model.parameters["mu"].terms["Days"].prior.args["sigma"])
+    assert prior["Days"] == f"Normal(mu=0, sigma={days_sigma:.4g})"
+    sd_prior = bambi_model.parameters["mu"].terms["1|Subject"].prior.args["sigma"]
+    assert sd_prior.name == "HalfNormal"
+    assert prior["1|Subject"] == (
+        f"Normal(mu=0, sigma=HalfNormal(sigma={float(sd_prior.args['sigma']):.4g}))"
+    )
+    assert prior["nu"] == "Gamma(alpha=2, beta=0.1)"
+    assert prior["sigma"].startswith("HalfStudentT(nu=4, sigma=")

@@ -115,6 +115,11 @@ def test_the_page_runs_no_script_and_opens_with_its_summary(request, fixture):
     assert headings[0] == "Summary"
     assert headings[1] == "The data"
     assert "As a formula" in html
+    # The model's terms and priors are the report's own table, not Bambi's console text.
+    for bambi_header in ("Formula:", "Family:", "Priors:", "Common-level effects"):
+        assert bambi_header not in html
+    assert "varying intercept by" in html
+    assert "Normal(mu=0, sigma=HalfNormal(sigma=" in html
     # The forest and predictive-check charts, as SVG images or inlined SVG.
     assert "data:image/svg+xml" in html or "<svg" in html
 
@@ -122,6 +127,8 @@ def test_the_page_runs_no_script_and_opens_with_its_summary(request, fixture):
 def test_the_normal_report_says_its_effects_are_independent_and_lists_each_subject(normal):
     report, _ = normal
     assert "modelled as independent of each other" in report["html"]
+    assert "varying slope of Days by Subject" in report["html"]
+    assert "residual SD" in report["html"]
     intercepts = report["results"]["group_estimates"]["1|Subject"]
     assert sorted(row["group"] for row in intercepts) == [f"S{s:02d}" for s in range(18)]
     assert {row["n"] for row in intercepts} == {10}

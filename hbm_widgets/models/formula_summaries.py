@@ -1,10 +1,10 @@
-"""What a report says about a :class:`~hbm_widgets.models.formula.FormulaFit`.
+"""What a report says about a :class:`~hbm_widgets.models.formula.FormulaModel` and its fit.
 
-Each group's coefficients (only the levels the data hold: formulae makes a level for every
-pair of a nested ``(1 | a/b)``, observed or not), the predictor values at which a new group
-is predicted (quartiles of a numeric predictor, the levels of a categorical one, 0 and 1 of
-a binary one), and Bambi's predictions there on the response scale. Nothing here is
-re-exported by the package.
+The model's terms in words with the priors Bambi gave them; each group's coefficients (only
+the levels the data hold: formulae makes a level for every pair of a nested ``(1 | a/b)``,
+observed or not), the predictor values at which a new group is predicted (quartiles of a
+numeric predictor, the levels of a categorical one, 0 and 1 of a binary one), and Bambi's
+predictions there on the response scale. Nothing here is re-exported by the package.
 """
 
 from __future__ import annotations
@@ -22,6 +22,103 @@ from hbm_widgets.models.formula_checks import GroupTerm, describe
 __all__: list[str] = []
 
 NEW_GROUP = "a new group"
+
+
+def _written_number(value: float) -> str:
+    """A prior's argument to four significant figures, without trailing zeros (``4``,
+    ``283.6``, ``0.0001235``)."""
+    value = float(value)
+    if value != 0 and abs(value) < 1e-4:
+        return f"{value:.4g}"
+    return np.format_float_positional(value, precision=4, fractional=False, trim="-")
+
+
+def _written_prior(prior) -> str:
+    """A Bambi prior as ``Normal(mu=0, sigma=2.5)``; a prior on an argument (a group
+    effect's standard deviation) nested inside, a vector of equal values as one number."""
+    if not hasattr(prior, "args"):
+        values = np.unique(np.ravel(np.asarray(prior, dtype=float)))
+        if values.size == 1:
+            return _written_number(values[0])
+        return "[" + ", ".join(_written_number(v) for v in np.ravel(prior)) + "]"
+    arguments = ", ".join(f"{key}={_written_prior(value)}" for key, value in prior.args.items())
+    return f"{prior.name}({arguments})"
+
+
+def _common_words(model, name: str, term) -> str:
+    if name == "Intercept":
+        if len(model.common_terms) > 1 and model.bambi_model.center_predictors:
+            # Bambi samples the intercept of the centred predictors, so its prior is there.
+            return "intercept (prior at the predictors' means)"
+        return "intercept"
+    if term.kind == "interaction":
+        return "interaction of " + " and ".join(c.name for c in term.term.components)
+    if term.categorical:
+        levels = [str(level) for level in term.levels]
+        named = ", ".join(levels)
+        column = model.frame.get(name)
+        if column is not None and isinstance(column.dtype, pd.CategoricalDtype):
+            reference = [str(c) for c in column.cat.categories if str(c) not in levels]
+            if len(reference) == 1:
+                return f"difference of each level of {name} ({named}) from {reference[0]}"
+        return f"effect of each level of {name} ({named})"
+    return f"slope of {name}"
+
+
+_AUXILIARY_WORDS = {
+    ("gaussian", "sigma"): "residual SD",
+    ("t", "sigma"): "residual scale of the Student-t",
+    ("t", "nu"): "degrees of freedom of the Student-t",
+    ("negativebinomial", "alpha"): "dispersion of the negative binomial",
+}
+
+
+def prior_table(model) -> pd.DataFrame:
+    """The terms of ``model`` (a ``FormulaModel``) in words, with the prior Bambi gave each.
+
+    One row per common term (intercept first), per group term (its prior a normal around zero
+    whose standard deviation has its own prior, written inside it) and per auxiliary
+    parameter of the family (sigma, nu, alpha). Columns ``term`` (Bambi's name, as in the
+    posterior summary), ``what it is`` and ``prior`` (``HalfNormal(sigma=2.5)``; numbers to
+    four significant figures, a vector of equal values as one).
+
+    Examples
+    --------
+    >>> import hbm_widgets as hbm
+    >>> model = hbm.FormulaModel.from_formula("log_radon ~ floor + (1 | county)",
+    ...                                       hbm.load_radon())
+    >>> prior_table(model)["what it is"].tolist()[1:]
+    ['slope of floor', 'varying intercept by county', 'residual SD']
+    >>> prior_table(model)["prior"].tolist()[1]
+    'Normal(mu=0, sigma=5.724)'
+    """
+    bambi_model = getattr(model, "bambi_model", None)
+    if bambi_model is None:
+        raise WorkbookInputError(f"model must be a FormulaModel, got {type(model).__name__}")
+    parent = bambi_model.family.likelihood.parent
+    terms = bambi_model.parameters[parent].terms
+    rows = [
+        {
+            "term": name,
+            "what it is": _common_words(model, name, terms[name]),
+            "prior": _written_prior(terms[name].prior),
+        }
+        for name in model.common_terms
+    ]
+    for group in model.group_terms:
+        term = terms[group.name]
+        if group.is_intercept:
+            what = f"varying intercept by {group.factor}"
+        elif term.categorical:
+            what = f"varying effect of {group.effect} by {group.factor}"
+        else:
+            what = f"varying slope of {group.effect} by {group.factor}"
+        rows.append({"term": group.name, "what it is": what, "prior": _written_prior(term.prior)})
+    for name in model.parameter_names["auxiliary"]:
+        words = _AUXILIARY_WORDS.get((model.family, name), name)
+        prior = bambi_model.parameters[name].prior
+        rows.append({"term": name, "what it is": words, "prior": _written_prior(prior)})
+    return pd.DataFrame(rows, columns=["term", "what it is", "prior"])
 
 
 def _level_labels(frame: pd.DataFrame, term: GroupTerm) -> pd.Series:
