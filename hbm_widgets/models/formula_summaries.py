@@ -237,6 +237,18 @@ def new_group_predictions(fit, *, hdi_prob: float = 0.94, random_seed: int) -> p
         # Bambi 0.21 warns that the option will go once new groups are handled unasked;
         # until then, a new level without it is refused.
         warnings.filterwarnings("ignore", "'sample_new_groups' is deprecated", FutureWarning)
+        # formulae codes the new group's level, absent from the fitted levels, by building a
+        # pandas Categorical of it (code -1, on purpose) and zeroing its indicators; Bambi then
+        # adds the group's effects drawn from the population. pandas 3 warns that such a
+        # Categorical will raise in pandas 4 (Pandas4Warning, a DeprecationWarning); the
+        # workbook requires pandas < 4, where the codes are as formulae expects.
+        warnings.filterwarnings(
+            "ignore",
+            "Constructing a Categorical with a dtype and values containing non-null entries "
+            "not in that dtype's categories is deprecated",
+            DeprecationWarning,
+            r"formulae\.terms\.variable",
+        )
         predicted = model.bambi_model.predict(
             fit.idata,
             kind="response_params",
