@@ -34,6 +34,7 @@ _EXPORTS = {
     "plot_ppc": "ppc",
     "plot_predictive_intervals": "predictive_intervals",
     "plot_prior_density": "prior_density",
+    "plot_calibration_ranks": "calibration_ranks",
     "plot_rank": "rank",
     "plot_rank_distribution": "rank_distribution",
     "plot_raw_vs_pooled_rates": "raw_vs_pooled_rates",

@@ -4,7 +4,7 @@ A Metropolis-Hastings sampler written out (chapter 02), R-hat by hand and runs t
 purpose (chapter 09), centred against non-centred (chapter 05), the GCSE tables and the
 maximum-likelihood fits they compare with (chapters 05-06), priors on scales and
 correlations and how well a fit recovers fake data's truth (chapter 07), and the Monte
-Carlo prior study (chapter 08).
+Carlo prior study and its simulation-based calibration (chapter 08).
 """
 
 from hbm_widgets._lazy import lazy_exports
@@ -73,6 +73,11 @@ _EXPORTS = {
     "prior_from_range": "prior_choice",
     "scale_prior_densities": "prior_choice",
     "scale_prior_summary": "prior_choice",
+    "calibration_pit": "calibration",
+    "calibration_uniformity": "calibration",
+    "rank_histogram": "calibration",
+    "truth_ranks": "calibration",
+    "run_calibration": "calibration",
     "DEFAULT_DESIGNS": "study_spec",
     "DEFAULT_PRIOR_CHOICES": "study_spec",
     "Design": "study_spec",

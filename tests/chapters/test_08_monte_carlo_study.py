@@ -3,6 +3,8 @@ summaries (converged fits only) match its table."""
 
 from __future__ import annotations
 
+import re
+
 import nbformat
 import pandas as pd
 import pytest
@@ -21,6 +23,7 @@ FAST = {
     "tune": 200,
     "chains": 2,
     "model_draws": 500,
+    "n_calibration": 4,
     # In the kernel itself: worker processes would each import PyMC and compile every model
     # again, which at this size costs more than the fits (tests/test_study.py runs 1 and 2).
     "n_jobs": 1,
@@ -53,6 +56,8 @@ record(
     all_fits_summary=all_fits_summary.to_dict(orient="records"),
     shifts=shifts.to_dict(orient="records"),
     fit_health=fit_health.reset_index().to_dict(orient="records"),
+    calibration=calibration.to_dict(orient="records"),
+    calibration_check=calibration_check.reset_index().to_dict(orient="records"),
     pull_check=None if pull_check is None else pull_check.reset_index().to_dict(orient="records"),
 )
 """
@@ -189,3 +194,52 @@ def test_the_300_simulation_table_is_the_benchmarks():
                 f"{row['coverage']:.2f}",
             ]
         assert [kept, *figures] == expected, (design, prior)
+
+
+def test_the_calibration_ranks_each_drawn_truth_under_the_bad_prior(results):
+    calibration = pd.DataFrame(results["calibration"])
+    assert len(calibration) == FAST["n_calibration"] * 5
+    assert set(calibration["prior"]) == {"bad"}
+    assert set(calibration["design"]) == {"N=200, J=10"}
+    assert calibration["rank"].between(0, 99).all()
+    # Truths drawn from the prior, not the study's fixed ones.
+    assert calibration.query("parameter == 'gamma1'")["true_value"].nunique() == 4
+    assert not (calibration.query("parameter == 'gamma1'")["true_value"] == 1.0).any()
+    check = pd.DataFrame(results["calibration_check"]).set_index("parameter")
+    assert set(check.index) == {"alpha", "gamma0", "gamma1", "sigma_beta", "sigma"}
+    assert check.filter(like="p-value").stack().between(0, 1).all()
+
+
+def test_the_calibration_prose_quotes_its_stored_output():
+    """The calibration's figures in the text are those of the chapter's stored run at its
+    defaults (100 simulations; the fast run above has too few to test uniformity)."""
+    from tests.chapters.harness import chapter_path
+
+    notebook = nbformat.read(chapter_path("08-monte-carlo-study"), as_version=4)
+    check_cell = next(c for c in notebook.cells if c.source.startswith("calibration_check ="))
+    text = next(o["data"]["text/plain"] for o in check_cell.outputs if "data" in o)
+    parameters = ("alpha", "gamma0", "gamma1", "sigma_beta", "sigma")
+    values: dict[str, list[float]] = {}
+    for line in text.splitlines():  # the repr wraps its four columns over two blocks
+        words = line.split()
+        if words and words[0] in parameters:
+            values.setdefault(words[0], []).extend(float(w) for w in words[1:])
+    check = pd.DataFrame(values, index=["p", "outer", "p_narrow", "outer_narrow"]).T
+    assert len(check) == 5
+    prose = " ".join(
+        next(
+            c.source for c in notebook.cells if "Under the bad prior the ranks" in c.source
+        ).split()
+    )
+    assert f"p-values from {check['p'].min():.2f} to {check['p'].max():.2f}" in prose
+    assert f"between {check['outer'].min():.0%} and {check['outer'].max():.0%}" in prose
+    low, high = check["outer_narrow"].min(), check["outer_narrow"].max()
+    assert f"{low:.0%} to {high:.0%} of the truths now rank" in prose
+    assert check["p"].min() > 0.05 and (check["p_narrow"] == 0).all()
+
+    run_cell = next(c for c in notebook.cells if c.source.startswith("calibration = "))
+    shown = "".join(o["text"] for o in run_cell.outputs if o.get("name") == "stdout")
+    struggled, elsewhere = map(
+        float, re.search(r"sigma_beta: ([\d.]+) where a fit struggled, ([\d.]+)", shown).groups()
+    )
+    assert struggled < elsewhere / 2  # "mostly from small true values of sigma_beta"
