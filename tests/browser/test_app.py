@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import sys
 from pathlib import Path
@@ -71,8 +72,17 @@ def test_app_page_without_code(page, app_server):
     # Voila strips the code: no editor, and none of the cells' source on the page.
     assert page.locator(".jp-InputArea-editor, .cm-editor").count() == 0
     assert "import hbm_widgets" not in text and "hbm.shrinkage_explorer" not in text
-    for button in ("Fit this model to the radon data", "Fit the GCSE model and compare schools"):
+    for button in (
+        "Fit this model to the radon data",
+        "Fit the GCSE model and compare schools",
+        "Fit the centred radon model and diagnose it",
+    ):
         assert page.get_by_role("button", name=button).is_visible()
+    # The first two explorers drew on load: chapter 01's exact posterior (8.27 points from
+    # 20 students with SD 15, prior N(0, 10): mean 8.27 x 100 / (100 + 225 / 20)) and a
+    # hand-made Metropolis-Hastings chain.
+    assert f"posterior mean {8.27 * 100 / (100 + 225 / 20):.3f}" in text
+    assert "acceptance rate" in text
     _no_error_shown(page)
 
     # The shrinkage explorer: the tau slider to 0 with the keyboard redraws the chart.
@@ -111,4 +121,13 @@ def test_app_page_without_code(page, app_server):
     )
     assert redrawn(lambda: chart_image(comparison.locator(".vega-embed").first), chart) != chart
     assert page.get_by_text("ready in").count() == 1
+    _no_error_shown(page)
+
+    # The diagnostics dashboard fits the centred radon model when asked and shows it failing.
+    page.get_by_role("button", name="Fit the centred radon model and diagnose it").click()
+    verdict = page.locator(".widget-html", has_text="divergences in the fit").first
+    verdict.wait_for(timeout=180_000)
+    shown = verdict.inner_text()
+    assert "sigma_beta: 4 chains × 500 draws" in shown
+    assert int(re.search(r"divergences in the fit (\d+)", shown)[1]) > 0
     _no_error_shown(page)
