@@ -466,18 +466,22 @@ def ordinary_fits():
     }
 
 
-@pytest.mark.parametrize("role", ["group", "predictor"])
-@pytest.mark.parametrize("name", _CLASHING)
-def test_a_column_named_like_the_models_own_names_gives_the_same_fit(ordinary_fits, name, role):
-    varying = "both" if name == "corr" else "intercept"
-    roles = {"group": "g", "outcome": "y", "predictor": "x"}
-    if name == "g_idx" and role == "group":
-        roles = {"group": "g_idx", "outcome": "y", "predictor": "g_idx_idx"}
-    else:
-        roles[role] = name
-    frame = grouped_frame().rename(
-        columns={"g": roles["group"], "y": roles["outcome"], "x": roles["predictor"]}
-    )
+# Each name once as the group column and once as the predictor: case i names the group after
+# name i and the predictor after name i + 1, so that the three fits of a case test two names.
+# g_idx clashes only with the index of a group column named g, so it keeps its two cases.
+_PAIRED = [name for name in _CLASHING if name != "g_idx"]
+_CLASHING_PAIRS = [
+    *zip(_PAIRED, _PAIRED[1:] + _PAIRED[:1], strict=True),
+    ("g", "g_idx"),
+    ("g_idx", "g_idx_idx"),
+]
+
+
+@pytest.mark.parametrize(("group", "predictor"), _CLASHING_PAIRS)
+def test_columns_named_like_the_models_own_names_give_the_same_fit(ordinary_fits, group, predictor):
+    varying = "both" if "corr" in (group, predictor) else "intercept"
+    roles = {"group": group, "outcome": "y", "predictor": predictor}
+    frame = grouped_frame().rename(columns={"g": group, "y": "y", "x": predictor})
     means, tables = _report_calls(frame, **roles, varying=varying)
     expected_means, expected_tables = ordinary_fits[varying]
     assert means.keys() == expected_means.keys()
@@ -485,9 +489,9 @@ def test_a_column_named_like_the_models_own_names_gives_the_same_fit(ordinary_fi
         np.testing.assert_array_equal(means[key], value, err_msg=str(key))
     for label, table in expected_tables.items():
         # The tables name the columns as the file does; renamed back, they are the same.
-        back = {roles["group"]: "g", roles["outcome"]: "y", roles["predictor"]: "x"}
+        back = {group: "g", predictor: "x"}
         pd.testing.assert_frame_equal(tables[label].rename(columns=back), table, obj=label)
-    assert roles["predictor"] in tables["new group"].columns
+    assert predictor in tables["new group"].columns
 
 
 def test_an_outcome_named_sigma_is_fitted(small_data):
