@@ -17,7 +17,7 @@ ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 # Chapters whose marked cells nbval re-checks (those that run in seconds at their defaults).
 NBVAL_NOTEBOOKS := notebooks/01-bayes-rule.ipynb
 
-.PHONY: lab app test lint format notebooks bench lock clean python
+.PHONY: install lab app test lint format notebooks bench lock clean python
 
 python:
 	@test -n "$(PYTHON)" || { echo "No Python 3.12 or newer found (tried python3, python3.13," \
@@ -38,6 +38,8 @@ $(STAMP): pyproject.toml uv.lock | python $(filter .uv/bin/uv,$(UV))
 # Resolve the dependencies again (after a change to pyproject.toml) and write uv.lock.
 lock: | python $(filter .uv/bin/uv,$(UV))
 	$(UV) lock --python $(PYTHON)
+
+install: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --no-browser \

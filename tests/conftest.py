@@ -2,12 +2,41 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import hbm_widgets as hbm
 from tests.chapters.harness import started_kernel
+
+# Seconds spent in each part of the suite (setup, call and teardown of its tests, summed over
+# the test processes): the figures CI's time is read from.
+_PART_SECONDS: Counter[str] = Counter()
+
+
+def _suite_part(nodeid: str) -> str:
+    if nodeid.startswith(("tests/chapters/", "notebooks/")):
+        return "chapters"
+    if nodeid.startswith("tests/browser/"):
+        return "browser tests"
+    if nodeid.startswith("tests/test_report"):
+        return "report tests"
+    return "other unit tests"
+
+
+def pytest_runtest_logreport(report) -> None:
+    _PART_SECONDS[_suite_part(report.nodeid)] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if not _PART_SECONDS:
+        return
+    terminalreporter.write_sep("-", "test seconds by part, summed over the test processes")
+    for part in ("chapters", "browser tests", "report tests", "other unit tests"):
+        terminalreporter.write_line(f"{part:<17} {_PART_SECONDS[part]:7.0f} s")
+    terminalreporter.write_line(f"{'all':<17} {sum(_PART_SECONDS.values()):7.0f} s")
 
 
 @pytest.fixture(scope="session")
