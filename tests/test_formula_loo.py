@@ -1,4 +1,5 @@
-"""Leave-one-group-out: PSIS-LOO over each group's summed log-likelihood."""
+"""Leave-one-group-out: PSIS-LOO over each group's summed log-likelihood, the few groups with
+a high Pareto k refitted exactly."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ import hbm_widgets as hbm
 from hbm_widgets.models.formula_loo import (
     K_THRESHOLD,
     MAX_GROUPS,
+    MAX_REFITS,
     compare_leaving_groups_out,
     grouped_log_likelihood,
+    refitted_group_log_likelihood,
 )
 
 
@@ -88,6 +91,47 @@ def test_groups_with_a_high_pareto_k_are_named(fits):
             if value > 0.7
         ]
         assert list(result.unreliable_groups) == expected
+
+
+def test_a_few_groups_with_a_high_k_are_refitted_and_many_are_named(fits):
+    fit, pooled_fit = fits
+    psis, _ = compare_leaving_groups_out(fit, pooled_fit)
+    results, comparison = compare_leaving_groups_out(fit, pooled_fit, random_seed=3, tune=500)
+    # Complete pooling misses one school by far (k above 1 for it alone): refitted. The model
+    # with groups has a high k for more schools than are refitted: named, as without a seed.
+    with_groups, pooled = results
+    assert 0 < len(psis[1].unreliable_groups) <= MAX_REFITS
+    assert pooled.refitted_groups == psis[1].unreliable_groups
+    assert pooled.unreliable_groups == ()
+    assert len(psis[0].unreliable_groups) > MAX_REFITS
+    assert with_groups.refitted_groups == ()
+    assert with_groups.unreliable_groups == psis[0].unreliable_groups
+    np.testing.assert_array_equal(with_groups.loo.elpd_i.to_numpy(), psis[0].loo.elpd_i.to_numpy())
+    # The refitted school's elpd is the refit's (the same seed draws the same refit); the
+    # others keep PSIS's values, and the totals follow.
+    school = pooled.refitted_groups[0]
+    left_out = (fit.model.frame["school"].astype(str) == school).to_numpy()
+    log_likelihood = refitted_group_log_likelihood(
+        pooled_fit, left_out, random_seed=3, tune=500
+    ).to_numpy()
+    exact = float(logsumexp(log_likelihood) - np.log(log_likelihood.size))
+    elpd_i = pooled.loo.elpd_i.to_series()
+    assert elpd_i[school] == pytest.approx(exact, rel=1e-9)
+    assert float(pooled.loo.pareto_k.sel(group=school)) == 0.0
+    others = elpd_i.index != school
+    np.testing.assert_allclose(
+        elpd_i[others].to_numpy(), psis[1].loo.elpd_i.to_series()[others].to_numpy()
+    )
+    assert pooled.elpd == pytest.approx(elpd_i.sum())
+    # PSIS was optimistic about the school it could not handle.
+    assert exact < float(psis[1].loo.elpd_i.sel(group=school))
+    assert comparison.loc[pooled.formula, "elpd"] == pytest.approx(pooled.elpd)
+    # With no refits allowed, the seed changes nothing.
+    none_allowed, _ = compare_leaving_groups_out(
+        fit, pooled_fit, random_seed=3, tune=500, max_refits=0
+    )
+    assert [r.unreliable_groups for r in none_allowed] == [r.unreliable_groups for r in psis]
+    assert [r.refitted_groups for r in none_allowed] == [(), ()]
 
 
 def test_more_than_thirty_groups_are_not_left_out_one_by_one():

@@ -1,15 +1,21 @@
-"""Leave-one-group-out by PSIS against the brute-force answer: each group's rows predicted
-by a refit without that group, the new group's intercept integrated out in closed form."""
+"""Leave-one-group-out by PSIS, and by the model layer's own refit, against the brute-force
+answer: each group's rows predicted by a refit without that group, the new group's intercept
+integrated out in closed form."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
 import hbm_widgets as hbm
-from hbm_widgets.models.formula_loo import K_THRESHOLD, leave_one_group_out
+from hbm_widgets.models.formula_loo import (
+    K_THRESHOLD,
+    leave_one_group_out,
+    refitted_group_log_likelihood,
+)
 
 FORMULA = "y ~ 1 + (1 | g)"
 
@@ -34,12 +40,19 @@ def exact_group_elpd(refit, rows: np.ndarray) -> float:
     return float(logsumexp(log_densities) - np.log(len(log_densities)))
 
 
-def test_psis_over_groups_is_close_to_refitting_without_each_group():
+@pytest.fixture(scope="module")
+def four_groups():
+    """Four groups of five rows, intercepts of SD 0.5 around 1, and the model's fit."""
     rng = np.random.default_rng(8)
     group = np.repeat(np.arange(4), 5)
     y = 1 + rng.normal(0, 0.5, 4)[group] + rng.normal(0, 1, group.size)
     frame = pd.DataFrame({"y": y, "g": [f"g{k}" for k in group]})
-    psis = leave_one_group_out(fit_of(frame, seed=1), factor_labels=frame["g"], factor="g")
+    return frame, fit_of(frame, seed=1)
+
+
+def test_psis_over_groups_is_close_to_refitting_without_each_group(four_groups):
+    frame, fit = four_groups
+    psis = leave_one_group_out(fit, factor_labels=frame["g"], factor="g")
     names = psis.loo.elpd_i["group"].to_numpy().tolist()
     assert names == ["g0", "g1", "g2", "g3"]
     exact = np.array(
@@ -62,3 +75,24 @@ def test_psis_over_groups_is_close_to_refitting_without_each_group():
         assert list(psis.unreliable_groups) == [
             n for n, ok in zip(names, reliable, strict=True) if not ok
         ]
+
+
+def test_the_refit_without_a_group_predicts_it_as_a_refit_by_hand_does(four_groups):
+    frame, fit = four_groups
+    left_out = (frame["g"] == "g2").to_numpy()
+    log_likelihood = refitted_group_log_likelihood(fit, left_out, random_seed=3)
+    assert log_likelihood.dims == ("chain", "draw")
+    assert log_likelihood.shape == (2, 1000)
+    values = log_likelihood.to_numpy().ravel()
+    refitted = float(logsumexp(values) - np.log(values.size))
+    by_hand = exact_group_elpd(
+        fit_of(frame[~left_out].reset_index(drop=True), seed=4), frame["y"].to_numpy()[left_out]
+    )
+    # The model layer draws the left-out group's intercept once per draw where the hand
+    # computation integrates it out, and its priors are scaled to all 20 rows where the hand
+    # refit's are scaled to 15: measured over four groups and two seeds the two differ by
+    # 0.01 to 0.12, as much as either moves between seeds (up to 0.12).
+    assert refitted == pytest.approx(by_hand, abs=0.3)
+    # Scored as a group never seen, the rows are predicted worse than by the fit that saw them.
+    seen = fit.idata["log_likelihood"]["y"].to_numpy()[:, :, left_out].sum(axis=2).ravel()
+    assert refitted < float(logsumexp(seen) - np.log(seen.size))
