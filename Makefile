@@ -74,10 +74,12 @@ lint: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py notebooks/[0-9][0-9]-*.ipynb
 
-# Speed and memory figures (benchmarks/results/): samplers side by side, every chapter at
-# fast and default parameters, and chapter 08's prior study at full size. Takes about 40 minutes.
+# Speed and memory figures (benchmarks/results/): samplers side by side, a new kernel's first
+# fit, every chapter at fast and default parameters, and chapter 08's prior study at full
+# size. Takes about 45 minutes.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/samplers.py
+	$(BIN)/python benchmarks/first_fit.py
 	$(BIN)/python benchmarks/chapters.py --modes fast
 	$(BIN)/python benchmarks/chapters.py --modes default
 	$(BIN)/python benchmarks/prior_study.py

@@ -254,3 +254,21 @@ def test_a_data_report_is_checked_without_loading_pymc(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
+
+
+def test_a_first_fit_loads_no_plotting_library():
+    # A learner's first fit waits for every import it makes: ArviZ's plotting half and
+    # matplotlib (about a second) load when a chapter first plots, not when it first fits.
+    code = (
+        "import sys\n"
+        "import hbm_widgets as hbm\n"
+        "data = hbm.GroupedData.from_frame(hbm.load_radon(), group='county', "
+        "outcome='log_radon', predictor='floor')\n"
+        "model = hbm.build_model(hbm.ModelSpec(pooling='partial'), data)\n"
+        "hbm.sample(model, random_seed=1, draws=20, tune=20, chains=1)\n"
+        "print(','.join(m for m in ('arviz', 'arviz_plots', 'matplotlib', 'altair') "
+        "if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""

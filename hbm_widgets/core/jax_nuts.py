@@ -23,10 +23,10 @@ import logging
 import os
 from pathlib import Path
 
-import arviz as az
 import numpy as np
 import pymc as pm
 import xarray as xr
+from arviz_base import from_dict
 
 # Used by the sampling entry point only; nothing here is re-exported.
 __all__: list[str] = []
@@ -182,7 +182,7 @@ def sample_numpyro(
     stats["reached_max_treedepth"] = stats["tree_depth"] > _MAX_TREE_DEPTH
     coords, dims = coords_and_dims_for_inferencedata(model)
     attrs = {"sampler": "numpyro", "tuning_steps": tune}
-    return az.from_dict(
+    return from_dict(
         {"posterior": posterior, "sample_stats": stats},
         coords=coords,
         dims={name: d for name, d in dims.items() if name in posterior},

@@ -30,11 +30,11 @@ import warnings
 import weakref
 from typing import Literal
 
-import arviz as az
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
+from arviz_base import dict_to_dataset
 from pymc.logprob.transforms import Transform
 from pymc.model.transform.conditioning import change_value_transforms
 from pytensor.compile.sharedvalue import SharedVariable
@@ -227,7 +227,7 @@ def _observed_and_constant(model: pm.Model, idata: xr.DataTree) -> None:
         ("constant_data", find_constants(model)),
     ):
         if values and group not in idata.children:
-            dataset = az.dict_to_dataset(
+            dataset = dict_to_dataset(
                 values, inference_library=pm, coords=coords, dims=dims, sample_dims=[]
             )
             idata[group] = xr.DataTree(dataset)
@@ -256,12 +256,17 @@ def _log_fit(idata: xr.DataTree, settings: dict, seconds: float) -> None:
     path = os.environ.get("HBM_FIT_LOG")
     if not path:
         return
+    from arviz_stats import ess, rhat
+
     # Entries that never vary (LKJCorr's fixed zeros and ones) get NaN, which max/min skip.
     with np.errstate(invalid="ignore", divide="ignore"):
-        rhat = az.rhat(idata.posterior)
-        ess = az.ess(idata.posterior, method="bulk")
+        rhat_values = rhat(idata.posterior)
+        ess_values = ess(idata.posterior, method="bulk")
     per_var = {
-        name: {"max_rhat": float(rhat[name].max()), "min_ess_bulk": float(ess[name].min())}
+        name: {
+            "max_rhat": float(rhat_values[name].max()),
+            "min_ess_bulk": float(ess_values[name].min()),
+        }
         for name in idata.posterior.data_vars
     }
     worst_rhat = max(per_var, key=lambda n: per_var[n]["max_rhat"])
