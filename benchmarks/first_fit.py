@@ -138,7 +138,8 @@ def main() -> None:
         )
     lines.append(
         f"(medians of {args.repeats} runs a state, seconds; the fit is hbm.sample's default, "
-        "NumPyro, 4 x 1000 draws)"
+        "NumPyro, 4 x 1000 draws; import hbm_widgets loads its layers on first use, so PyMC, "
+        "JAX and NumPyro load in the data+model and fit steps)"
     )
     text = "\n".join(lines)
     print(text)
