@@ -217,7 +217,9 @@ def new_group_grid(model) -> pd.DataFrame:
 def new_group_predictions(fit, *, hdi_prob: float = 0.94, random_seed: int) -> pd.DataFrame:
     """The expected outcome of a group not in the data at :func:`new_group_grid`'s values.
 
-    Bambi draws the new group's effects from the population once per posterior draw; the
+    Bambi gives the new group, at each posterior draw, the effects a randomly chosen group of
+    the data has at that draw (brms's ``sample_new_levels = "uncertainty"``), so its spread is
+    the spread between the groups seen rather than a draw from the fitted normal; the
     result is on the response scale (a probability for 0/1 outcomes, a rate for counts).
     Columns: the predictors, ``varied``, ``mean``,
     ``hdi_low``, ``hdi_high``.
@@ -239,7 +241,7 @@ def new_group_predictions(fit, *, hdi_prob: float = 0.94, random_seed: int) -> p
         warnings.filterwarnings("ignore", "'sample_new_groups' is deprecated", FutureWarning)
         # formulae codes the new group's level, absent from the fitted levels, by building a
         # pandas Categorical of it (code -1, on purpose) and zeroing its indicators; Bambi then
-        # adds the group's effects drawn from the population. pandas 3 warns that such a
+        # adds the effects of a group chosen at random for each draw. pandas 3 warns that such a
         # Categorical will raise in pandas 4 (Pandas4Warning, a DeprecationWarning); the
         # workbook requires pandas < 4, where the codes are as formulae expects.
         warnings.filterwarnings(
