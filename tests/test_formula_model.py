@@ -1,6 +1,7 @@
 """FormulaModel's graphs, without sampling: the variables and dims Bambi gives each family
 and group structure, the log density against the same model written by hand in PyMC, the
-complete-pooling counterpart, and the formula the --group/--outcome/--predictor options mean."""
+complete-pooling and no-pooling counterparts, and the formula the
+--group/--outcome/--predictor options mean."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pymc as pm
 import pytest
 
 import hbm_widgets as hbm
+from hbm_widgets.models.formula_counterparts import MAX_UNPOOLED_CELLS
 
 
 def free_dims(model: hbm.FormulaModel) -> dict[str, tuple]:
@@ -237,3 +239,82 @@ def test_the_roles_without_a_predictor_give_a_varying_intercept_only():
     assert hbm.formula_from_roles(outcome="log_radon", group="county") == (
         "log_radon ~ 1 + (1 | county)"
     )
+
+
+@pytest.mark.parametrize(
+    ("formula", "unpooled"),
+    [
+        # A mean for each school in place of the common intercept.
+        ("score ~ (1 | school)", "score ~ 0 + school"),
+        ("score ~ 1 + (1 | school)", "score ~ 0 + school"),
+        # An intercept and a slope for each school; the common slope is each school's own.
+        ("score ~ hours + (1 + hours | school)", "score ~ 0 + school + hours:school"),
+        ("score ~ hours + (hours | school)", "score ~ 0 + school + hours:school"),
+        # A slope for each school around one common intercept.
+        ("score ~ hours + (0 + hours | school)", "score ~ hours:school"),
+        # A categorical predictor alongside stays common, coded against its first level.
+        ("score ~ hours + track + (1 | school)", "score ~ 0 + school + hours + track"),
+        (
+            "correct | trials(questions) ~ hours + (1|school)",
+            "p(correct, questions) ~ 0 + school + hours",
+        ),
+    ],
+)
+def test_the_unpooled_counterpart_makes_each_group_term_a_fixed_effect(pupils, formula, unpooled):
+    family = "binomial" if "trials" in formula else None
+    model = hbm.FormulaModel.from_formula(formula, pupils, family=family)
+    assert model.unpooled_reason is None
+    assert model.unpooled_formula == unpooled
+    counterpart = model.unpooled()
+    assert counterpart.formula == unpooled
+    assert counterpart.group_terms == ()
+    assert counterpart.family == model.family
+    assert counterpart.response == model.response
+    dims = free_dims(counterpart)
+    # Every one of the six schools gets its own coefficient for each effect that varied.
+    for term in model.group_terms:
+        name = "school" if term.is_intercept else f"{term.effect}:school"
+        assert len(counterpart.model.coords[dims[name][0]]) == 6, name
+    # A group's intercept takes the common one's place; a varying slope alone leaves it.
+    assert ("Intercept" in dims) == (not any(t.is_intercept for t in model.group_terms))
+    if "track" in formula:
+        assert counterpart.model.coords[dims["track"][0]] == ("general", "vocational")
+
+
+@pytest.mark.parametrize(
+    ("formula", "reason"),
+    [
+        (
+            "score ~ hours + (1 | school) + (1 | neighbourhood)",
+            "the formula's grouping factors school and neighbourhood are crossed",
+        ),
+        (
+            "score ~ hours + (1 | town/school)",
+            "the formula's grouping factors are nested (school within town)",
+        ),
+        ("score ~ (1 | town:school)", "the formula's groups (town:school) are combinations"),
+        ("score ~ hours", "the formula has no group terms"),
+    ],
+)
+def test_there_is_no_unpooled_counterpart_without_one_grouping_factor(pupils, formula, reason):
+    model = hbm.FormulaModel.from_formula(formula, pupils)
+    assert model.unpooled_reason.startswith(reason)
+    assert model.unpooled_reason.endswith(".")
+    assert model.unpooled_formula is None
+    assert model.unpooled() is None
+
+
+def test_no_pooling_is_left_out_when_its_design_matrix_would_be_too_large():
+    limit, groups = MAX_UNPOOLED_CELLS, 100
+    rows = limit // groups + groups  # one group's worth of rows over the limit
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"y": rng.normal(size=rows), "g": np.arange(rows) % groups})
+    model = hbm.FormulaModel.from_formula("y ~ (1 | g)", frame)
+    assert model.unpooled_reason == (
+        f"{rows:,} rows in 100 groups of g would need a dense design matrix of "
+        f"{rows * groups:,} numbers (more than {limit:,}), and a fit far slower than the "
+        "model's."
+    )
+    assert model.unpooled() is None
+    smaller = hbm.FormulaModel.from_formula("y ~ (1 | g)", frame.iloc[: limit // groups])
+    assert smaller.unpooled_formula == "y ~ 0 + g"

@@ -8,9 +8,10 @@ correlation between them), each written non-centred: ``1|g = 1|g_offset * 1|g_si
 
 :class:`FormulaModel` checks the formula and the data first (see
 :mod:`~hbm_widgets.models.formula_checks`), holds the model and its complete-pooling
-counterpart (the formula without its group terms), and fits through the workbook's one
+counterpart (the formula without its group terms) and, with one grouping factor, its
+no-pooling one (each group's effects as fixed effects), and fits through the workbook's one
 sampling entry point, :func:`hbm_widgets.core.sampling.sample`, always with the pointwise
-log-likelihood so that LOO can compare the two.
+log-likelihood so that LOO can compare them.
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ from hbm_widgets.models.formula_checks import (
     describe,
     drop_missing,
     group_terms,
+)
+from hbm_widgets.models.formula_counterparts import (
+    pooled_formula,
+    unpooled_formula,
+    unpooled_reason,
 )
 
 __all__ = [
@@ -202,13 +208,38 @@ class FormulaModel:
     def pooled_formula(self) -> str:
         """The formula without its group terms (complete pooling): ``y ~ x`` for
         ``y ~ x + (x | g)``, ``y ~ 1`` when only group terms were on the right."""
-        left, right = self.formula.split("~")
-        kept = [part for part in _top_level_terms(right) if not _is_group_term(part)]
-        return f"{left.strip()} ~ {' + '.join(kept) if kept else '1'}"
+        return pooled_formula(self.formula)
 
     def pooled(self) -> FormulaModel:
         """The complete-pooling counterpart: the same data, family and common effects."""
         return FormulaModel.from_formula(self.pooled_formula, self.frame, family=self.family)
+
+    @property
+    def unpooled_reason(self) -> str | None:
+        """Why the model has no no-pooling counterpart, None when it has one: a sentence
+        starting in lower case, to follow a colon (``"No pooling is left out: " + reason``).
+        Only a model with one grouping factor, named by one column, has one (see
+        :func:`~hbm_widgets.models.formula_counterparts.unpooled_reason`)."""
+        return unpooled_reason(self.group_terms, self.frame)
+
+    @property
+    def unpooled_formula(self) -> str | None:
+        """The formula with each group's effects as fixed effects of its factor (no pooling):
+        ``y ~ 0 + g + z + x:g`` for ``y ~ x + z + (1 + x | g)``, a mean and a slope for each
+        group (see :func:`~hbm_widgets.models.formula_counterparts.unpooled_formula`). None
+        when :attr:`unpooled_reason` says why there is none."""
+        if self.unpooled_reason is not None:
+            return None
+        return unpooled_formula(self.formula, self.group_terms)
+
+    def unpooled(self) -> FormulaModel | None:
+        """The no-pooling counterpart (:attr:`unpooled_formula`): the same data, family and
+        common effects, each group's effects a fixed effect with Bambi's default weakly
+        informative prior. None when :attr:`unpooled_reason` says why there is none."""
+        formula = self.unpooled_formula
+        if formula is None:
+            return None
+        return FormulaModel.from_formula(formula, self.frame, family=self.family)
 
     def fit(
         self,
@@ -296,34 +327,6 @@ class FormulaModel:
         )
 
 
-def _top_level_terms(right: str) -> list[str]:
-    """The right-hand side split at each ``+`` outside parentheses, stripped."""
-    parts, depth, current = [], 0, []
-    for character in right:
-        depth += {"(": 1, ")": -1}.get(character, 0)
-        if character == "+" and depth == 0:
-            parts.append("".join(current).strip())
-            current = []
-        else:
-            current.append(character)
-    parts.append("".join(current).strip())
-    return [part for part in parts if part]
-
-
-def _is_group_term(part: str) -> bool:
-    """``(expr | factor)``, one parenthesised term with a ``|`` at its top level."""
-    if not (part.startswith("(") and part.endswith(")")):
-        return False
-    depth = 0
-    for character in part[1:-1]:
-        depth += {"(": 1, ")": -1}.get(character, 0)
-        if depth < 0:
-            return False  # ``(a) + (b)``: two groups, not one
-        if character == "|" and depth == 0:
-            return True
-    return False
-
-
 @dataclass(frozen=True, eq=False)
 class FormulaFit:
     """A :class:`FormulaModel` and its posterior (with ``log_likelihood``)."""
@@ -382,34 +385,44 @@ class FormulaFit:
         return az.loo(self.idata)
 
 
-def compare_with_pooled(fit: FormulaFit, pooled_fit: FormulaFit) -> pd.DataFrame:
-    """The fit and its complete-pooling counterpart compared by PSIS-LOO (``az.compare``).
+def compare_with_pooled(
+    fit: FormulaFit, pooled_fit: FormulaFit, unpooled_fit: FormulaFit | None = None
+) -> pd.DataFrame:
+    """The fit and its complete-pooling counterpart, and its no-pooling one when given,
+    compared by PSIS-LOO (``az.compare``).
 
     Rows are named by each model's formula, best first; ``elpd_diff`` and ``dse`` say by how
-    much, and with what standard error, the second predicts held-out rows worse.
+    much, and with what standard error, each predicts held-out rows worse than the best.
     """
-    for name, value in (("fit", fit), ("pooled_fit", pooled_fit)):
+    fits = {"fit": fit, "pooled_fit": pooled_fit}
+    if unpooled_fit is not None:
+        fits["unpooled_fit"] = unpooled_fit
+    for name, value in fits.items():
         if not isinstance(value, FormulaFit):
             raise WorkbookInputError(
                 f"{name} must be a FormulaFit (FormulaModel.fit), got {type(value).__name__}"
             )
-    if pooled_fit.model.group_terms:
+    for name in ("pooled_fit", "unpooled_fit"):
+        if name in fits and fits[name].model.group_terms:
+            raise WorkbookInputError(
+                f"{name} must have no group terms, got {fits[name].model.formula!r}"
+            )
+    formulas = [value.model.formula for value in fits.values()]
+    if len(set(formulas)) < len(formulas):
         raise WorkbookInputError(
-            f"pooled_fit must have no group terms, got {pooled_fit.model.formula!r}"
+            f"{' and '.join(fits)} must be fits of different formulas, got {formulas}"
         )
-    if fit.model.formula == pooled_fit.model.formula:
-        raise WorkbookInputError("fit and pooled_fit are fits of the same formula")
-    same_rows = fit.model.frame.shape[0] == pooled_fit.model.frame.shape[0]
-    if not same_rows or fit.model.response != pooled_fit.model.response:
-        raise WorkbookInputError(
-            "fit and pooled_fit must model the same outcome on the same rows, got "
-            f"{fit.model.response!r} on {len(fit.model.frame)} rows and "
-            f"{pooled_fit.model.response!r} on {len(pooled_fit.model.frame)}"
-        )
+    for name, value in fits.items():
+        same_rows = value.model.frame.shape[0] == fit.model.frame.shape[0]
+        if not same_rows or value.model.response != fit.model.response:
+            raise WorkbookInputError(
+                f"fit and {name} must model the same outcome on the same rows, got "
+                f"{fit.model.response!r} on {len(fit.model.frame)} rows and "
+                f"{value.model.response!r} on {len(value.model.frame)}"
+            )
     # Unrounded: ArviZ's "auto" rounds elpd to two significant figures (-840 for -843.6).
     return az.compare(
-        {fit.model.formula: fit.idata, pooled_fit.model.formula: pooled_fit.idata},
-        round_to="none",
+        {value.model.formula: value.idata for value in fits.values()}, round_to="none"
     )
 
 
