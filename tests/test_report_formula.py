@@ -1,5 +1,7 @@
 """Three formula reports on data the workbook did not make, one per family kind (normal,
-binary, count), each against statsmodels' fit of the same data."""
+binary, count), each against statsmodels' fit of the same data and compared by LOO with its
+complete-pooling and no-pooling counterparts; and one with crossed groups, which has no
+no-pooling counterpart."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import pytest
 import statsmodels.formula.api as smf
 from statsmodels.genmod.bayes_mixed_glm import BinomialBayesMixedGLM, PoissonBayesMixedGLM
 
-from hbm_widgets.models.formula_loo import MAX_REFITS
+from hbm_widgets.models.formula_loo import MAX_GROUPS, MAX_REFITS
 from hbm_widgets.report.command import main
 
 SMALL = ["--draws", "500", "--tune", "500", "--chains", "2"]
@@ -44,6 +46,36 @@ def clinics(kind: str) -> pd.DataFrame:
     else:
         outcome = rng.poisson(np.exp(eta))
     return pd.DataFrame({"y": outcome, "dose": dose, "clinic": [f"c{c}" for c in clinic]})
+
+
+def crossed_groups() -> pd.DataFrame:
+    """96 pupils' scores in 32 classes of three crossed with 3 tutors (each pupil one of each)."""
+    rng = np.random.default_rng(31)
+    pupil = np.arange(96)
+    form, tutor = pupil // 3, pupil % 3
+    hours = rng.uniform(0, 4, pupil.size).round(2)
+    score = 50 + 3 * hours + rng.normal(0, 4, 32)[form] + rng.normal(0, 2, 3)[tutor]
+    score += rng.normal(0, 5, pupil.size)
+    return pd.DataFrame(
+        {
+            "score": score.round(1),
+            "hours": hours,
+            "form": [f"f{f:02d}" for f in form],
+            "tutor": [f"t{t}" for t in tutor],
+        }
+    )
+
+
+def loo_table(html: str) -> list[tuple[str, str]]:
+    """The (model, formula) of each row of the page's LOO table, best first."""
+    section = html.split('id="Does-the-grouping-help-predict?"', 1)[1]
+    section = section.split('id="Predicting-a-new-group"', 1)[0]
+    table = section[section.index("<table") : section.index("</table>")]
+    rows = [
+        re.findall(r"<td[^>]*>(.*?)</td>", row)
+        for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    ]
+    return [(cells[0], cells[1]) for cells in rows if cells]
 
 
 def run(folder: Path, data: pd.DataFrame, formula: str, family: str) -> dict:
@@ -87,6 +119,18 @@ def count(tmp_path_factory):
         "y ~ dose", {"clinic": "0 + C(clinic)"}, data
     ).fit_vb()
     return report, pd.Series(reference.fe_mean, index=["Intercept", "dose"])
+
+
+@pytest.fixture(scope="module")
+def crossed(tmp_path_factory):
+    # More classes than MAX_GROUPS, so that the report leaves no class out at a time: two
+    # fits, the model and complete pooling.
+    return run(
+        tmp_path_factory.mktemp("crossed"),
+        crossed_groups(),
+        "score ~ hours + (1 | form) + (1 | tutor)",
+        "gaussian",
+    )
 
 
 # The posterior mean and statsmodels' estimate differ by the prior's pull (weak here), the
@@ -168,3 +212,90 @@ def test_the_binary_report_predicts_probabilities(binary):
     report, _ = binary
     predicted = report["results"]["new_group_prediction"]
     assert all(0 < row["hdi_low"] < row["mean"] < row["hdi_high"] < 1 for row in predicted)
+
+
+NO_POOLING = {
+    "normal": "Reaction ~ 0 + Subject + Days:Subject",
+    "binary": "y ~ 0 + clinic + dose",
+    "count": "y ~ 0 + clinic + dose",
+}
+
+
+@pytest.mark.parametrize("fixture", ["normal", "binary", "count"])
+def test_loo_compares_the_model_with_complete_and_no_pooling(request, fixture):
+    report, _ = request.getfixturevalue(fixture)
+    results, html = report["results"], report["html"]
+    formula = results["formula"]
+    pooled = formula.split(" + (")[0]
+    no_pooling = NO_POOLING[fixture]
+    rows = loo_table(html)
+    assert sorted(rows) == sorted(
+        [("the model", formula), ("complete pooling", pooled), ("no pooling", no_pooling)]
+    )
+    assert results["no_pooling_formula"] == no_pooling
+    assert results["no_pooling_left_out"] is None
+    assert set(results["elpd_loo"]) == {formula, pooled, no_pooling}
+    assert results["elpd_loo_no_pooling"] == results["elpd_loo"][no_pooling]
+    # The table is best first, and the verdict in the summary and in the section names the
+    # first two rows.
+    elpd = [results["elpd_loo"][name] for _, name in rows]
+    assert elpd == sorted(elpd, reverse=True)
+    words = {
+        "the model": "the model (partial pooling)",
+        "complete pooling": "complete pooling",
+        "no pooling": "no pooling (each group on its own)",
+    }
+    verdict = (
+        f"By LOO, {words[rows[0][0]]} predicts held-out rows best, ahead of {words[rows[1][0]]} by"
+    )
+    summary = html.split('id="The-data"', 1)[0]
+    assert verdict in summary
+    assert html.count(verdict) == 2
+    # Every fit is in the convergence table and the results, no pooling among them.
+    assert set(results["convergence"]) == {"the model", "complete pooling", "no pooling"}
+    if results["fit_problems"]:
+        assert "Do not trust these estimates yet" in summary
+    else:
+        assert "no divergent transitions in any of the 3 fits" in summary
+    assert "No pooling has no part here: a model of each group on its own" in html
+    assert "No pooling (each group fitted on its own) is left out" not in html
+
+
+def test_the_sleep_study_predicts_worst_without_its_subjects(normal):
+    # Subjects differ by 25 ms in intercept and 6 ms a day in slope against a 25 ms residual:
+    # both models that know each subject predict a held-out day far better than one line.
+    report, _ = normal
+    assert loo_table(report["html"])[-1][0] == "complete pooling"
+    # Each subject's own intercept and slope rest on its ten days alone, so leaving out an
+    # extreme day moves them a lot: the page says for which models PSIS is unreliable, with
+    # ArviZ's threshold for 1,000 draws.
+    unreliable = re.search(
+        r"PSIS is unreliable for the rows whose Pareto k is above 0\.67 \(([^)]*)\)",
+        report["html"],
+    )
+    assert unreliable is not None
+    counts = dict(part.split(": ") for part in unreliable.group(1).split("; "))
+    assert set(counts) <= {"the model", "complete pooling", "no pooling"}
+    assert re.fullmatch(r"[1-9]\d* rows?", counts["no pooling"])
+
+
+def test_crossed_groups_have_no_no_pooling_counterpart(crossed):
+    results, html = crossed["results"], crossed["html"]
+    reason = (
+        "the formula's grouping factors form and tutor are crossed (each row is in a group of "
+        "each), so there is no one set of groups to fit each on its own."
+    )
+    assert f"No pooling (each group fitted on its own) is left out: {reason}" in html
+    assert results["no_pooling_left_out"] == reason
+    assert results["no_pooling_formula"] is None
+    assert results["elpd_loo_no_pooling"] is None
+    rows = loo_table(html)
+    assert sorted(rows) == [
+        ("complete pooling", "score ~ hours"),
+        ("the model", "score ~ hours + (1 | form) + (1 | tutor)"),
+    ]
+    assert set(results["elpd_loo"]) == {formula for _, formula in rows}
+    assert set(results["convergence"]) == {"the model", "complete pooling"}
+    assert "By LOO, " in html.split('id="The-data"', 1)[0]
+    assert results["groups"] == {"form": 32, "tutor": 3}
+    assert results["groups"]["form"] > MAX_GROUPS  # no leaving-groups-out refits
