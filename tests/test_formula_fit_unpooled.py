@@ -112,3 +112,18 @@ def test_compare_with_pooled_refuses_what_is_not_a_no_pooling_counterpart(fits):
         hbm.compare_with_pooled(fits["model"], fits["pooled"], fits["pooled"])
     with pytest.raises(hbm.WorkbookInputError, match="unpooled_fit must be a FormulaFit"):
         hbm.compare_with_pooled(fits["model"], fits["pooled"], fits["unpooled"].idata)
+
+
+def test_an_intercept_only_model_is_compared_with_its_complete_pooling(groups, means_fit):
+    # y ~ 1, the counterpart of y ~ 1 + (1 | g): Bambi makes its mean one number under a dim
+    # of one per row, which the model layer broadcasts so that its draws can be stored.
+    model = hbm.FormulaModel.from_formula("y ~ 1 + (1 | g)", groups)
+    pooled_fit = model.pooled().fit(random_seed=5, draws=300, chains=2)
+    mu = pooled_fit.idata["posterior"]["mu"]
+    assert mu.shape[-1] == len(groups)
+    intercept = float(pooled_fit.idata["posterior"]["Intercept"].mean())
+    assert abs(intercept - groups["y"].mean()) < 4 * groups["y"].std() / np.sqrt(len(groups))
+    np.testing.assert_allclose(mu.isel(__obs__=0), mu.isel(__obs__=-1))
+    fit = model.fit(random_seed=5, draws=300, chains=2)
+    comparison = hbm.compare_with_pooled(fit, pooled_fit, means_fit)
+    assert comparison.index[-1] == "y ~ 1"  # one mean for six groups around -4 to 6 is worst
