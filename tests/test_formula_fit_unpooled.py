@@ -127,3 +127,29 @@ def test_an_intercept_only_model_is_compared_with_its_complete_pooling(groups, m
     fit = model.fit(random_seed=5, draws=300, chains=2)
     comparison = hbm.compare_with_pooled(fit, pooled_fit, means_fit)
     assert comparison.index[-1] == "y ~ 1"  # one mean for six groups around -4 to 6 is worst
+
+
+def test_shrinkage_is_the_share_of_the_way_to_the_mean_the_closed_form_predicts(fits):
+    from hbm_widgets.models.formula_summaries import formula_shrinkage
+
+    model = fits["model"].model
+    (term,) = model.group_terms
+    shrinkage = formula_shrinkage(fits["model"], fits["unpooled"], term).set_index("group")
+    unpooled = fits["unpooled"].idata["posterior"]["g"].mean(("chain", "draw"))
+    np.testing.assert_allclose(
+        shrinkage.loc[list(SIZES), "no_pooling"], unpooled.sel(g_dim=list(SIZES)).to_numpy()
+    )
+    posterior = fits["model"].idata["posterior"]
+    assert shrinkage["mu"].iloc[0] == pytest.approx(float(posterior["Intercept"].mean()))
+    # The normal model's shrinkage factor B = sigma^2 / (sigma^2 + n tau^2), at the posterior
+    # means, times the group's distance from the mean: how far it moves (the two-row group
+    # about 3% of its 4.3 to the mean, the 30-row one 0.2%). Compared as a distance, not a
+    # share, since a group near the mean has a share that is mostly Monte Carlo noise.
+    sigma, tau = float(posterior["sigma"].mean()), float(posterior["1|g_sigma"].mean())
+    for group, n in SIZES.items():
+        row = shrinkage.loc[group]
+        expected = sigma**2 / (sigma**2 + n * tau**2) * (row["mu"] - row["no_pooling"])
+        assert abs(row["shift"] - expected) < 0.1, group
+    assert shrinkage["shift"].abs().idxmax() == "g1"
+    with pytest.raises(hbm.WorkbookInputError, match="pass the fit of"):
+        formula_shrinkage(fits["model"], fits["pooled"], term)

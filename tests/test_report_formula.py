@@ -299,3 +299,17 @@ def test_crossed_groups_have_no_no_pooling_counterpart(crossed):
     assert "By LOO, " in html.split('id="The-data"', 1)[0]
     assert results["groups"] == {"form": 32, "tutor": 3}
     assert results["groups"]["form"] > MAX_GROUPS  # no leaving-groups-out refits
+
+
+def test_the_sleep_study_shows_each_subjects_shrinkage(normal):
+    html = normal[0]["html"]
+    section = html.split('id="Shrinkage:-from-each-group', 1)[1].split('id="Does-the-model', 1)[0]
+    # One chart a varying coefficient (intercept and slope of Days), inline SVG, and the table.
+    assert section.count("<svg") >= 2
+    assert "intercept by Subject: no pooling → partial pooling" in section
+    assert "slope of Days by Subject: no pooling → partial pooling" in section
+    assert "share of the way to the population mean" in section
+
+
+def test_crossed_groups_show_no_shrinkage(crossed):
+    assert "Shrinkage needs the no-pooling fit, which is left out" in crossed["html"]

@@ -268,3 +268,45 @@ def new_group_predictions(fit, *, hdi_prob: float = 0.94, random_seed: int) -> p
     table["hdi_low"] = bounds[:, 0]
     table["hdi_high"] = bounds[:, 1]
     return table
+
+
+def formula_shrinkage(fit, unpooled_fit, term: GroupTerm) -> pd.DataFrame:
+    """How far partial pooling moves each group's coefficient under ``term`` from its own.
+
+    ``unpooled_fit`` is the fit of the model's no-pooling counterpart
+    (:meth:`FormulaModel.unpooled`), where the group's intercept is the coefficient of its
+    level of the factor (``0 + g``) and its slope that of ``x:g``. The population mean the
+    partial-pooling estimate is pulled towards is the common effect (``Intercept`` or ``x``;
+    0 without one). The columns are those of :func:`hbm_widgets.posterior_shrinkage_table`,
+    which :func:`hbm_widgets.plot_shrinkage_arrows` draws: ``group``, ``coefficient``,
+    ``n``, ``no_pooling``, ``partial_pooling``, ``mu``, ``shift`` and ``shrinkage`` (the
+    share of the way to ``mu``: above 1 past it, below 0 away from it).
+    """
+    unpooled_name = term.factor if term.is_intercept else f"{term.effect}:{term.factor}"
+    unpooled = unpooled_fit.idata["posterior"].to_dataset()
+    if unpooled_name not in unpooled:
+        raise WorkbookInputError(
+            f"{unpooled_fit.model.formula!r} has no {unpooled_name!r}: pass the fit of "
+            f"{fit.model.formula!r}'s no-pooling counterpart"
+        )
+    partial = group_level_estimates(fit, term).set_index("group")
+    own = unpooled[unpooled_name].mean(("chain", "draw"))
+    level_dim = next(d for d in own.dims)
+    own = pd.Series(own.to_numpy(), index=[str(v) for v in own[level_dim].to_numpy()])
+    posterior = fit.idata["posterior"]
+    common_name = "Intercept" if term.is_intercept else term.effect
+    centre = float(posterior[common_name].mean()) if common_name in posterior else 0.0
+    frame = pd.DataFrame(
+        {
+            "group": partial.index,
+            "coefficient": "intercept" if term.is_intercept else term.effect,
+            "n": partial["n"].to_numpy(),
+            "no_pooling": own.reindex(partial.index).to_numpy(),
+            "partial_pooling": partial["mean"].to_numpy(),
+            "mu": centre,
+        }
+    )
+    frame["shift"] = frame["partial_pooling"] - frame["no_pooling"]
+    gap = frame["no_pooling"] - frame["mu"]
+    frame["shrinkage"] = (-frame["shift"] / gap.where(gap.abs() > 1e-12)).astype(float)
+    return frame
