@@ -18,13 +18,12 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from hbm_widgets.core.diagnostics import convergence_report
 from hbm_widgets.core.errors import WorkbookInputError, check_whole_number
 from hbm_widgets.lessons.study import (
     _grouped,
     _key,
+    _sample_with_spec,
     _study_model,
-    fit_study_model,
     study_data,
     study_model_spec,
 )
@@ -115,22 +114,8 @@ def _calibrate(spec: StudySpec, design: Design, prior: PriorChoice, simulations)
         )
         with model:
             pm.set_data({"y_observed": outcome})
-        idata = fit_study_model(
-            model,
-            random_seed=fit_seed,
-            draws=spec.draws,
-            tune=spec.tune,
-            chains=spec.chains,
-            target_accept=spec.target_accept,
-            sampler=spec.sampler,
-        )
+        idata, (max_rhat, _, divergences) = _sample_with_spec(model, spec, fit_seed)
         posterior = idata["posterior"]
-        max_rhat = (  # R-hat compares chains; with one there is nothing to compare
-            convergence_report(idata, var_names=variables).max_rhat
-            if spec.chains > 1
-            else float("nan")
-        )
-        divergences = int(idata["sample_stats"]["diverging"].sum())
         ranks = truth_ranks(posterior, dict(zip(STUDY_PARAMETERS, truth, strict=True)))
         for parameter, true_value in zip(STUDY_PARAMETERS, truth, strict=True):
             rows.append(

@@ -212,6 +212,27 @@ def fit_study_model(
         )
 
 
+def _sample_with_spec(model, spec: StudySpec, random_seed: int):
+    """Fit a study model with the spec's sampler settings, and the fit's health: the worst
+    R-hat and lowest bulk ESS over the study's parameters (NaN with one chain, where R-hat
+    has nothing to compare) and the number of divergences."""
+    idata = fit_study_model(
+        model,
+        random_seed=random_seed,
+        draws=spec.draws,
+        tune=spec.tune,
+        chains=spec.chains,
+        target_accept=spec.target_accept,
+        sampler=spec.sampler,
+    )
+    if spec.chains > 1:
+        report = convergence_report(idata, var_names=list(STUDY_PARAMETERS.values()))
+        max_rhat, min_ess = report.max_rhat, report.min_ess_bulk
+    else:
+        max_rhat, min_ess = float("nan"), float("nan")
+    return idata, (max_rhat, min_ess, int(idata["sample_stats"]["diverging"].sum()))
+
+
 def run_simulation(
     spec: StudySpec, design: str | Design, prior: str | PriorChoice, simulation: int
 ) -> pd.DataFrame:
@@ -232,22 +253,7 @@ def run_simulation(
     frame = study_data(spec, design, simulation)
     model = _study_model(study_model_spec(spec, prior), _grouped(frame))
     fit_seed = _fit_seed(spec, design, prior, simulation)
-    idata = fit_study_model(
-        model,
-        random_seed=fit_seed,
-        draws=spec.draws,
-        tune=spec.tune,
-        chains=spec.chains,
-        target_accept=spec.target_accept,
-        sampler=spec.sampler,
-    )
-    variables = list(STUDY_PARAMETERS.values())
-    if spec.chains > 1:
-        report = convergence_report(idata, var_names=variables)
-        max_rhat, min_ess = report.max_rhat, report.min_ess_bulk
-    else:  # R-hat compares chains; with one there is nothing to compare
-        max_rhat, min_ess = float("nan"), float("nan")
-    divergences = int(idata["sample_stats"]["diverging"].sum())
+    idata, (max_rhat, min_ess, divergences) = _sample_with_spec(model, spec, fit_seed)
     tail = (1 - INTERVAL) / 2
     rows = []
     for parameter, variable in STUDY_PARAMETERS.items():
