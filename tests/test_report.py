@@ -872,6 +872,55 @@ def test_kernel_replies_are_awaited_in_slices():
         assert client.iopub_channel_class is PollingChannel
 
 
+def test_kernels_listen_on_sockets_in_a_private_folder_removed_at_shutdown(tmp_path, monkeypatch):
+    # No TCP port for another process to take between jupyter_client's pick and the bind.
+    import asyncio
+    import stat
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hbm_widgets.report.kernel import PollingKernelManager
+
+    async def start_run_and_stop():
+        manager = PollingKernelManager(kernel_name="python3")
+        await manager.start_kernel()
+        folder = Path(manager.socket_folder)
+        client = manager.client()
+        client.start_channels()
+        await client.wait_for_ready(timeout=60)
+        reply = await client.execute("6 * 7", reply=True, timeout=60)
+        client.stop_channels()
+        seen = {
+            "transport": manager.transport,
+            "in_tmp": folder.parent == tmp_path,
+            "private": stat.S_IMODE(folder.stat().st_mode) & 0o077 == 0,
+            "files": sorted(p.name for p in folder.iterdir()),
+            "status": reply["content"]["status"],
+        }
+        await manager.shutdown_kernel()
+        seen["left"] = folder.exists()
+        return seen
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        seen = pool.submit(asyncio.run, start_run_and_stop()).result()
+    assert seen == {
+        "transport": "ipc",
+        "in_tmp": True,
+        "private": True,
+        "files": ["k-1", "k-2", "k-3", "k-4", "k-5", "kernel.json"],
+        "status": "ok",
+        "left": False,
+    }
+    # A temporary folder too deep for a socket's path: TCP, as jupyter_client's default.
+    deep = tmp_path / ("d" * 90)
+    deep.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    manager = PollingKernelManager(kernel_name="python3")
+    manager._use_private_sockets()
+    assert (manager.transport, manager.socket_folder, list(deep.iterdir())) == ("tcp", None, [])
+
+
 def test_a_kernel_that_dies_while_starting_is_started_again(caplog):
     # Two kernels started at once can be handed the same port; the one that loses dies
     # before it has run anything, so the run is tried again (once).

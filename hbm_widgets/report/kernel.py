@@ -9,14 +9,22 @@ since each slice ends with a real check of the socket.
 
 :class:`ReportKernelManager` also records each kernel it launches, so that a run stopped by
 Ctrl-C or SIGTERM (:func:`execute_stoppably`) can kill the kernel and all it started.
+
+Kernels started by these managers talk to their client over Unix sockets in a private
+folder, not TCP ports. jupyter_client picks five free ports, closes them and hands them to
+the kernel to bind; when several kernels start at once (a batch on two workers, the tests
+on several) another process can take a port in between, and the kernel dies at start-up
+with "Address already in use". A socket file in a folder of our own cannot be taken.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 from queue import Empty
 from typing import Any
@@ -59,16 +67,52 @@ class PollingKernelClient(AsyncKernelClient):
     iopub_channel_class = Type(PollingChannel)
 
 
+# A Unix socket's path holds at most 107 bytes on Linux (103 on macOS); the longest here is
+# the folder, "/k-" and a one-digit socket number.
+MAX_SOCKET_PATH = 100
+
+
 class PollingKernelManager(AsyncKernelManager):
-    """The asynchronous kernel manager, handing out :class:`PollingKernelClient` clients."""
+    """The asynchronous kernel manager, handing out :class:`PollingKernelClient` clients,
+    whose kernels listen on Unix sockets in a private temporary folder (see above)."""
 
     client_class = DottedObjectName("hbm_widgets.report.kernel.PollingKernelClient")
     client_factory = Type(PollingKernelClient, klass=AsyncKernelClient)
+    socket_folder: str | None = None
+
+    async def _async_pre_start_kernel(self, **kw):
+        if self.socket_folder is None and not self.connection_file and os.name == "posix":
+            self._use_private_sockets()
+        return await super()._async_pre_start_kernel(**kw)
+
+    def _use_private_sockets(self) -> None:
+        folder = tempfile.mkdtemp(prefix="hbm-kernel-")  # readable by this user alone
+        if len(folder) + len("/k-9") > MAX_SOCKET_PATH:
+            os.rmdir(folder)  # a very long TMPDIR: TCP ports, as jupyter_client's default
+            return
+        self.socket_folder = folder
+        self.transport = "ipc"
+        self.ip = os.path.join(folder, "k")  # the sockets are k-1 ... k-5
+        self.connection_file = os.path.join(folder, "kernel.json")
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart:
+            self.remove_socket_folder()
+
+    cleanup_resources = _async_cleanup_resources
+
+    def remove_socket_folder(self) -> None:
+        """Remove the folder of the kernel's sockets and connection file, if it has one."""
+        if self.socket_folder is not None:
+            shutil.rmtree(self.socket_folder, ignore_errors=True)
+            self.socket_folder = None
 
 
 class PollingServerKernelManager(PollingKernelManager, AsyncIOLoopKernelManager):
     """The same polling clients for a server's kernels (Voila's, for ``make app``): Voila
-    runs the explorers page through nbclient, and the page creates many widgets."""
+    runs the explorers page through nbclient, and the page creates many widgets. The
+    server names each kernel's connection file, so its kernels keep the server's TCP ports."""
 
 
 # (pid, process group, manager) of every kernel this process started, so that a run that
@@ -111,9 +155,10 @@ def kill_kernels(since: int = 0) -> None:
 
 
 def remove_connection_files(since: int = 0) -> None:
-    """Remove the connection files of killed kernels (a polite shutdown would have)."""
+    """Remove the connection files and sockets of killed kernels (a polite shutdown would)."""
     for _, _, manager in STARTED_KERNELS[since:]:
         manager.cleanup_connection_file()
+        manager.remove_socket_folder()
 
 
 def execute_stoppably(execute, *args, **kwargs):

@@ -265,7 +265,11 @@ def _without_read_back(path: Path) -> None:
 
 
 def _execute_retrying_start(execute, *args, **kwargs):
-    """``execute(*args, **kwargs)``, tried once more if its kernel died while starting."""
+    """``execute(*args, **kwargs)``, tried once more if its kernel died while starting.
+
+    The kernels' Unix sockets (see kernel.py) leave no port to lose to another process;
+    where TCP is used (a very long TMPDIR, or not a POSIX system), the race remains.
+    """
     try:
         return execute(*args, **kwargs)
     except RuntimeError as exc:
