@@ -278,6 +278,24 @@ def test_checklist_agrees_with_arviz_and_the_report(fake_fit):
     assert table["passed"].dtype == bool
 
 
+def test_report_is_arvizs_summary_worst_over_entries_that_vary(fake_fit):
+    # A variable fixed at one value (as LKJ's Cholesky factor's zeros) has no R-hat or ESS.
+    posterior = {name: var.values for name, var in fake_fit.posterior.data_vars.items()}
+    stats = {"diverging": fake_fit.sample_stats["diverging"].values}
+    fit = az.from_dict(
+        {"posterior": {**posterior, "fixed": np.ones((4, 300))}, "sample_stats": stats}
+    )
+    report = hbm.convergence_report(fit)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        summary = az.summary(fit, kind="diagnostics", round_to="none")
+    assert report.max_rhat == pytest.approx(summary["r_hat"].max(), rel=1e-12)
+    assert report.min_ess_bulk == pytest.approx(summary["ess_bulk"].min(), rel=1e-12)
+    assert report.min_ess_tail == pytest.approx(summary["ess_tail"].min(), rel=1e-12)
+    assert (report.divergences, report.chains, report.draws) == (4, 4, 300)
+    only_mu = hbm.convergence_report(fit, var_names=["mu"])
+    assert only_mu.min_ess_bulk == pytest.approx(summary.loc["mu", "ess_bulk"], rel=1e-12)
+
+
 def test_checklist_leaves_out_rows_a_sampler_does_not_record():
     rng = np.random.default_rng(2)
     mh_like = az.from_dict({"posterior": {"mu": rng.normal(size=(4, 1000))}})

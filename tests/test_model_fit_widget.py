@@ -155,7 +155,16 @@ def test_showing_slopes_draws_the_slope_of_each_county(radon_data):
 def test_given_fits_start_the_cache(radon_data):
     fake = FakeFit()
     ready = FakeFit()(ModelSpec(), radon_data)
-    explorer = hbm.model_fit_explorer(radon_data, fit=fake, fits={ModelSpec(): ready})
+    complete = FakeFit()(ModelSpec(pooling="complete"), radon_data)
+    given = {ModelSpec(): ready, ModelSpec(pooling="complete"): complete}
+    with mock.patch(
+        "hbm_widgets.widgets.model_fit.convergence_report", wraps=hbm.convergence_report
+    ) as diagnose:
+        explorer = hbm.model_fit_explorer(radon_data, fit=fake, fits=given)
+        # Only the fit shown is diagnosed; the one not shown waits until it is.
+        assert [c.args[0] is ready for c in diagnose.call_args_list] == [True]
+        assert explorer.current.report == hbm.convergence_report(ready)
+        assert diagnose.call_count == 1  # read twice, computed once
     assert fake.specs == [] and explorer.current.idata is ready
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pymc as pm
+import pytensor
 
 __all__ = ["ModelMatch", "match_models"]
 
@@ -89,13 +90,20 @@ class ModelMatch:
         return f"<p>{html.escape(str(self))}</p>" + self.variables.to_html(na_rep="—")
 
 
+# One evaluation of each graph, so the Python implementations of its operations: compiling
+# them to C first would take most of a second a model, for nothing.
+_ONE_EVALUATION = "FAST_COMPILE"
+
+
 def _variables(model: pm.Model) -> dict[str, tuple[str, tuple[int, ...]]]:
     """Free and observed variables: name -> (kind, shape)."""
-    shapes = {}
-    for kind, rvs in (("free", model.free_RVs), ("observed", model.observed_RVs)):
-        for rv in rvs:
-            shapes[rv.name] = (kind, tuple(int(s) for s in rv.shape.eval()))
-    return shapes
+    kinds = [("free", rv) for rv in model.free_RVs]
+    kinds += [("observed", rv) for rv in model.observed_RVs]
+    shapes = pytensor.function([], [rv.shape for _, rv in kinds], mode=_ONE_EVALUATION)()
+    return {
+        rv.name: (kind, tuple(int(s) for s in shape))
+        for (kind, rv), shape in zip(kinds, shapes, strict=True)
+    }
 
 
 def _common_point(model: pm.Model, reference: pm.Model, seed: int) -> dict | None:
@@ -112,31 +120,32 @@ def _common_point(model: pm.Model, reference: pm.Model, seed: int) -> dict | Non
 def match_models(model: pm.Model, reference: pm.Model, *, seed: int = 0) -> ModelMatch:
     """Compare ``model`` with ``reference``: variables, shapes and log density at one point.
 
-    Parameters
-    ----------
-    model, reference : pymc.Model
-        For example a model written by hand and the one ``build_model`` gives for its spec.
-    seed : int
-        Seed of the random point (on the unconstrained scale) where both log densities are
-        evaluated.
+        Parameters
+        ----------
+        model, reference : pymc.Model
+            For example a model written by hand and the one ``build_model`` gives for its spec.
+        seed : int
+            Seed of the random point (on the unconstrained scale) where both log densities are
+            evaluated.
 
-    Returns
-    -------
-    ModelMatch
-        ``.same`` is true when both have the same free and observed variables, of the same
-        shapes, and the same log density at the point; ``.differences()`` says what differs.
+        Returns
+        -------
+        ModelMatch
+            ``.same`` is true when both have the same free and observed variables, of the same
+            shapes, and the same log density at the point; ``.differences()`` says what differs.
 
-    Examples
-    --------
-    >>> import pymc as pm
-    >>> with pm.Model() as a:
-    ...     mu = pm.Normal("mu", 0, 1)
-    ...     y = pm.Normal("y", mu, 1, observed=[0.1, -0.3])
-    >>> with pm.Model() as b:
-    ...     mu = pm.Normal("mu", 0, 2)
-    ...     y = pm.Normal("y", mu, 1, observed=[0.1, -0.3])
-    >>> match_models(a, a).same, match_models(a, b).same_structure, match_models(a, b).same
-    (True, True, False)
+        Examples
+        --------
+        >>> import pymc as pm
+    import pytensor
+        >>> with pm.Model() as a:
+        ...     mu = pm.Normal("mu", 0, 1)
+        ...     y = pm.Normal("y", mu, 1, observed=[0.1, -0.3])
+        >>> with pm.Model() as b:
+        ...     mu = pm.Normal("mu", 0, 2)
+        ...     y = pm.Normal("y", mu, 1, observed=[0.1, -0.3])
+        >>> match_models(a, a).same, match_models(a, b).same_structure, match_models(a, b).same
+        (True, True, False)
     """
     ours, theirs = _variables(model), _variables(reference)
     names = list(theirs) + [name for name in ours if name not in theirs]
@@ -160,6 +169,6 @@ def match_models(model: pm.Model, reference: pm.Model, *, seed: int = 0) -> Mode
     logp = reference_logp = math.nan
     point = _common_point(model, reference, seed) if not mismatched else None
     if point is not None:
-        logp = float(model.compile_logp()(point))
-        reference_logp = float(reference.compile_logp()(point))
+        logp = float(model.compile_logp(mode=_ONE_EVALUATION)(point))
+        reference_logp = float(reference.compile_logp(mode=_ONE_EVALUATION)(point))
     return ModelMatch(variables, missing, extra, mismatched, logp, reference_logp)

@@ -11,6 +11,7 @@ instant.
 
 from __future__ import annotations
 
+import functools
 import html
 import time
 from collections.abc import Callable, Mapping
@@ -43,12 +44,22 @@ REFERENCE_LABEL = "least squares (no pooling)"
 
 @dataclass(frozen=True)
 class FitRecord:
-    """One fit the explorer made (or was given): its spec, posterior, time and diagnostics."""
+    """One fit the explorer made (or was given): its spec, posterior, time and diagnostics.
+
+    ``report`` (R-hat, ESS and divergences; None when not asked for or not a sampler's fit)
+    is computed when first read: fits handed to the explorer are diagnosed only if shown.
+    """
 
     spec: ModelSpec
     idata: xr.DataTree
     seconds: float
-    report: ConvergenceReport | None
+    diagnostics: bool = True
+
+    @functools.cached_property
+    def report(self) -> ConvergenceReport | None:
+        if not self.diagnostics or "sample_stats" not in self.idata.children:
+            return None
+        return convergence_report(self.idata)
 
 
 class ModelFitExplorer(Explorer):
@@ -120,7 +131,7 @@ class ModelFitExplorer(Explorer):
                 self._reference = None
         for spec, idata in (fits or {}).items():
             key = self._normalised(spec)
-            self.fits[key] = FitRecord(key, idata, 0.0, self._report(idata))
+            self.fits[key] = FitRecord(key, idata, 0.0, diagnostics)
         controls = {
             "coefficient": widgets.ToggleButtons(
                 options=[
@@ -182,11 +193,6 @@ class ModelFitExplorer(Explorer):
             self.refresh()
 
     # -- fitting ---------------------------------------------------------------------------
-    def _report(self, idata) -> ConvergenceReport | None:
-        if not self.diagnostics or "sample_stats" not in idata.children:
-            return None
-        return convergence_report(idata)
-
     def fit_spec(self, spec: ModelSpec) -> FitRecord:
         """The fit of ``spec``: from the cache, or made now with the fitting function."""
         spec = self._normalised(spec)
@@ -197,7 +203,7 @@ class ModelFitExplorer(Explorer):
         idata = self._fit(spec, self.data)
         seconds = time.perf_counter() - start
         self.fitted_specs.append(spec)
-        record = FitRecord(spec, idata, seconds, self._report(idata))
+        record = FitRecord(spec, idata, seconds, self.diagnostics)
         self.fits[spec] = record
         return record
 
