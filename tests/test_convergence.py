@@ -296,6 +296,28 @@ def test_report_is_arvizs_summary_worst_over_entries_that_vary(fake_fit):
     assert only_mu.min_ess_bulk == pytest.approx(summary.loc["mu", "ess_bulk"], rel=1e-12)
 
 
+def test_a_fit_asked_about_again_is_not_diagnosed_again(fake_fit):
+    from unittest import mock
+
+    from hbm_widgets.core import diagnostics
+
+    diagnostics._RECENT.clear()  # earlier tests asked about this fit
+    with mock.patch.object(
+        diagnostics, "_convergence_report", wraps=diagnostics._convergence_report
+    ) as computed:
+        first = hbm.convergence_report(fake_fit, var_names=["mu"])
+        assert hbm.convergence_report(fake_fit, var_names=["mu"]) is first
+        assert computed.call_count == 1
+        # Other variables, or other draws of the same variables, are other questions.
+        hbm.convergence_report(fake_fit, var_names=["mu", "theta"])
+        redrawn = az.from_dict(
+            {"posterior": {"mu": fake_fit.posterior["mu"].values + 0.0}, "sample_stats": {}}
+        )
+        again = hbm.convergence_report(redrawn, var_names=["mu"])
+        assert computed.call_count == 3
+        assert again.max_rhat == first.max_rhat and again.divergences == 0
+
+
 def test_checklist_leaves_out_rows_a_sampler_does_not_record():
     rng = np.random.default_rng(2)
     mh_like = az.from_dict({"posterior": {"mu": rng.normal(size=(4, 1000))}})

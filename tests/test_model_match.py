@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pymc as pm
 import pytest
+from scipy import stats
 
 import hbm_widgets as hbm
 from hbm_widgets.core import graph
@@ -34,6 +35,29 @@ def test_a_model_matches_an_identical_one_built_separately():
     assert match.same and match.differences() == []
     assert np.isfinite(match.logp) and match.logp == pytest.approx(match.reference_logp)
     assert str(match).startswith("The same model: 5 variables")
+
+
+def test_a_sum_of_many_terms_is_compared_too():
+    # PyTensor's Python mode cannot evaluate an elementwise sum of more than 32 terms; the
+    # comparison then compiles the log density, and gets the closed form all the same.
+    y = np.linspace(-1.0, 1.0, 5)
+
+    def many_terms():
+        with pm.Model() as model:
+            terms = [pm.Normal(f"t{k}", 0, 1) for k in range(40)]
+            pm.Normal("y", sum(terms), 1, observed=y)
+        return model
+
+    model = many_terms()
+    point = {f"t{k}": 0.01 * k for k in range(40)}
+    with pytest.raises(NotImplementedError, match="32 operands"):
+        model.compile_logp(mode="FAST_COMPILE")(point)
+    match = hbm.match_models(model, many_terms())
+    assert match.same
+    # The point compared at is the initial point (zeros) moved at random by the seed.
+    shift = np.random.default_rng(0).normal(0, 0.5, size=40)
+    closed_form = stats.norm.logpdf(shift).sum() + stats.norm.logpdf(y, shift.sum(), 1).sum()
+    assert match.logp == pytest.approx(closed_form)
 
 
 def test_a_different_prior_is_the_same_structure_but_another_model():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import warnings
+import weakref
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 
 import arviz as az
@@ -64,8 +66,46 @@ def _all_values(dataset) -> np.ndarray:
     return np.concatenate([np.ravel(v.values) for v in dataset.data_vars.values()] or [[np.nan]])
 
 
+# The last few fits' reports. A chapter asks about one fit several times (its report, its
+# checklist, a comparison with another run), and on a posterior of hundreds of entries each
+# answer takes most of a second. Keyed by the draws' arrays themselves, held weakly: a fit
+# that is dropped is not kept alive here, and new draws (a refit) are a new key.
+_RECENT: OrderedDict[tuple, tuple[list[weakref.ref], ConvergenceReport]] = OrderedDict()
+_RECENT_FITS = 16
+
+
+def _draw_arrays(idata: xr.DataTree) -> list[np.ndarray]:
+    arrays = [var.values for var in idata.posterior.data_vars.values()]
+    if "sample_stats" in idata and "diverging" in idata.sample_stats:
+        arrays.append(idata.sample_stats["diverging"].values)
+    return arrays
+
+
 def convergence_report(idata: xr.DataTree, var_names=None) -> ConvergenceReport:
-    """R-hat, bulk and tail ESS (worst over the variables) and divergences, from ArviZ."""
+    """R-hat, bulk and tail ESS (worst over the variables) and divergences, from ArviZ.
+
+    The same fit asked about again (and not changed in place) gets the report computed the
+    first time.
+    """
+    arrays = _draw_arrays(idata)
+    names = None if var_names is None else tuple(np.atleast_1d(var_names).tolist())
+    key = (tuple(idata.posterior.data_vars), tuple(map(id, arrays)), names)
+    if key in _RECENT:
+        held, report = _RECENT[key]
+        if all(ref() is array for ref, array in zip(held, arrays, strict=True)):
+            _RECENT.move_to_end(key)
+            return report
+    report = _convergence_report(idata, var_names)
+    try:
+        _RECENT[key] = ([weakref.ref(array) for array in arrays], report)
+    except TypeError:  # an array type that takes no weak reference: not remembered
+        return report
+    while len(_RECENT) > _RECENT_FITS:
+        _RECENT.popitem(last=False)
+    return report
+
+
+def _convergence_report(idata: xr.DataTree, var_names) -> ConvergenceReport:
     posterior = idata.posterior
     # ArviZ's rhat and ess themselves, not its summary, which would compute the Monte Carlo
     # errors of the mean and SD too: a third of the time, on posteriors of hundreds of entries.

@@ -106,6 +106,15 @@ def _variables(model: pm.Model) -> dict[str, tuple[str, tuple[int, ...]]]:
     }
 
 
+def _logp_at(model: pm.Model, point: dict) -> float:
+    try:
+        return float(model.compile_logp(mode=_ONE_EVALUATION)(point))
+    except NotImplementedError:
+        # An operation with no Python implementation (an elementwise sum of more than 32
+        # terms, as the crossed model's): compiled to C after all.
+        return float(model.compile_logp()(point))
+
+
 def _common_point(model: pm.Model, reference: pm.Model, seed: int) -> dict | None:
     """A point on the unconstrained scale, drawn at random but the same for both models."""
     start = reference.initial_point()
@@ -169,6 +178,5 @@ def match_models(model: pm.Model, reference: pm.Model, *, seed: int = 0) -> Mode
     logp = reference_logp = math.nan
     point = _common_point(model, reference, seed) if not mismatched else None
     if point is not None:
-        logp = float(model.compile_logp(mode=_ONE_EVALUATION)(point))
-        reference_logp = float(reference.compile_logp(mode=_ONE_EVALUATION)(point))
+        logp, reference_logp = _logp_at(model, point), _logp_at(reference, point)
     return ModelMatch(variables, missing, extra, mismatched, logp, reference_logp)
