@@ -73,6 +73,8 @@ _EXPORTS = {
     "sample": "sampling",
     "partial_pooling_estimate": "shrinkage",
     "shrinkage_factor": "shrinkage",
+    "moved_past_the_mean": "shrinkage_moves",
+    "shrinkage_shares": "shrinkage_moves",
     "ModelDescription": "describe",
     "ModelSpec": "spec",
     "POOLING_STRATEGIES": "spec",

@@ -21,6 +21,7 @@ from hbm_widgets.core.data import GroupedData
 from hbm_widgets.core.diagnostics import ConvergenceReport
 from hbm_widgets.core.errors import WorkbookInputError
 from hbm_widgets.core.fitted import hdi_bounds, posterior_dataset
+from hbm_widgets.core.shrinkage_moves import shrinkage_shares
 from hbm_widgets.core.spec import ModelSpec
 
 __all__ = [
@@ -259,10 +260,7 @@ def posterior_shrinkage_table(
                 "mu": _population_centre(partial_posterior, coefficient, data),
             }
         )
-        frame["shift"] = frame["partial_pooling"] - frame["no_pooling"]
-        gap = frame["no_pooling"] - frame["mu"]
-        frame["shrinkage"] = (-frame["shift"] / gap.where(gap.abs() > 1e-12)).astype(float)
-        frames.append(frame)
+        frames.append(shrinkage_shares(frame))
     return pd.concat(frames, ignore_index=True)
 
 

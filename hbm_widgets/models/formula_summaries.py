@@ -16,6 +16,7 @@ import pandas as pd
 
 from hbm_widgets.core.errors import WorkbookInputError
 from hbm_widgets.core.fitted import hdi_bounds
+from hbm_widgets.core.shrinkage_moves import shrinkage_shares
 from hbm_widgets.models.formula_checks import GroupTerm, describe
 
 # Used by the formula report, which imports them from here; nothing is re-exported.
@@ -306,7 +307,4 @@ def formula_shrinkage(fit, unpooled_fit, term: GroupTerm) -> pd.DataFrame:
             "mu": centre,
         }
     )
-    frame["shift"] = frame["partial_pooling"] - frame["no_pooling"]
-    gap = frame["no_pooling"] - frame["mu"]
-    frame["shrinkage"] = (-frame["shift"] / gap.where(gap.abs() > 1e-12)).astype(float)
-    return frame
+    return shrinkage_shares(frame)
