@@ -6,14 +6,14 @@ starting points and setting up each chain. Here the starting points come from Py
 initial-point functions, NumPyro compiles the log density and the sampler together, the
 chains run side by side on the machine's cores, and the deterministic variables are computed
 from the draws in one compiled pass. On the radon LKJ model, with filled compile caches, a
-first call takes 7 s, against 14 s through ``pm.sample(nuts_sampler="numpyro")`` and 13 s
+first call takes 5 s, against 10 s through ``pm.sample(nuts_sampler="numpyro")`` and 11 s
 for PyMC's own sampler (``benchmarks/samplers.py``).
 
 The data are compiled in as constants, so a new model or new data compiles again (a few
 seconds); fits that change only the data many times over (a widget, a simulation study) use
 nutpie, whose compiled sampler takes new data without compiling. What JAX compiles is kept on
 disk (:func:`compile_cache_directory`), as PyTensor keeps its compiled C code, so a chapter run
-a second time skips those seconds: the radon LKJ fit's first call falls from 22 s to 7.
+a second time skips those seconds: the radon LKJ fit's first call falls from 17 s to 5.
 """
 
 from __future__ import annotations

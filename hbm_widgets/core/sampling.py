@@ -6,9 +6,10 @@ sampler, chains, cores, seeding and progress display are chosen once, for all of
 Three NUTS implementations are available, chosen from ``benchmarks/samplers.py``'s figures:
 
 - NumPyro (the default): JAX compiles the log density and the whole sampler in a few seconds
-  and runs the chains side by side; a first fit of the radon LKJ model takes 7 s with filled
-  compile caches against PyMC's own sampler's 13 s (22 s against 23 s from empty ones), at
-  the same R-hat and more ESS, and a second fit in the same process 4 s against 11 s.
+  and runs the chains side by side; a first fit of the radon LKJ model takes 5 s with filled
+  compile caches against PyMC's own sampler's 11 s and a plain ``pm.sample()``'s (nutpie's)
+  15 s (17 s against 18 and 22 s from empty ones), at the same R-hat and more ESS, and a
+  second fit in the same process 3 s against 9 s.
 - nutpie compiles the model once (with numba, 9-26 s) and then samples several times faster
   still; because a model's data containers (``pm.Data``) stay variables of the compiled
   function, a refit after ``pm.set_data`` on the *same* model reuses the compiled sampler
