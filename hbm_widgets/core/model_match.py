@@ -129,32 +129,31 @@ def _common_point(model: pm.Model, reference: pm.Model, seed: int) -> dict | Non
 def match_models(model: pm.Model, reference: pm.Model, *, seed: int = 0) -> ModelMatch:
     """Compare ``model`` with ``reference``: variables, shapes and log density at one point.
 
-        Parameters
-        ----------
-        model, reference : pymc.Model
-            For example a model written by hand and the one ``build_model`` gives for its spec.
-        seed : int
-            Seed of the random point (on the unconstrained scale) where both log densities are
-            evaluated.
+    Parameters
+    ----------
+    model, reference : pymc.Model
+        For example a model written by hand and the one ``build_model`` gives for its spec.
+    seed : int
+        Seed of the random point (on the unconstrained scale) where both log densities are
+        evaluated.
 
-        Returns
-        -------
-        ModelMatch
-            ``.same`` is true when both have the same free and observed variables, of the same
-            shapes, and the same log density at the point; ``.differences()`` says what differs.
+    Returns
+    -------
+    ModelMatch
+        ``.same`` is true when both have the same free and observed variables, of the same
+        shapes, and the same log density at the point; ``.differences()`` says what differs.
 
-        Examples
-        --------
-        >>> import pymc as pm
-    import pytensor
-        >>> with pm.Model() as a:
-        ...     mu = pm.Normal("mu", 0, 1)
-        ...     y = pm.Normal("y", mu, 1, observed=[0.1, -0.3])
-        >>> with pm.Model() as b:
-        ...     mu = pm.Normal("mu", 0, 2)
-        ...     y = pm.Normal("y", mu, 1, observed=[0.1, -0.3])
-        >>> match_models(a, a).same, match_models(a, b).same_structure, match_models(a, b).same
-        (True, True, False)
+    Examples
+    --------
+    >>> import pymc as pm
+    >>> with pm.Model() as a:
+    ...     mu = pm.Normal("mu", 0, 1)
+    ...     y = pm.Normal("y", mu, 1, observed=[0.1, -0.3])
+    >>> with pm.Model() as b:
+    ...     mu = pm.Normal("mu", 0, 2)
+    ...     y = pm.Normal("y", mu, 1, observed=[0.1, -0.3])
+    >>> match_models(a, a).same, match_models(a, b).same_structure, match_models(a, b).same
+    (True, True, False)
     """
     ours, theirs = _variables(model), _variables(reference)
     names = list(theirs) + [name for name in ours if name not in theirs]
