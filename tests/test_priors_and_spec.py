@@ -152,3 +152,7 @@ def test_describe_in_words_and_latex(radon_data):
     assert "Complete pooling" in ModelSpec(pooling="complete").describe().text
     assert "Student-t" in ModelSpec(likelihood="student_t").describe().text
     assert "LKJ" in ModelSpec(varying="both").describe().text
+    # Read as sentences, whatever the group is called (a column named "group" included).
+    assert "so a county with little data borrows strength" in described.text
+    assert "group groups" not in centred.text and "so a group with little" in centred.text
+    assert "each group's intercept and slope are drawn" in ModelSpec(varying="both").describe().text

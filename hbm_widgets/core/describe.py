@@ -72,10 +72,11 @@ def describe_spec(spec: ModelSpec, data=None) -> ModelDescription:
         what = {"intercept": "intercept", "slope": "slope", "both": "intercept and slope"}[
             spec.varying
         ]
+        verb = "are" if spec.varying == "both" else "is"
         words.append(
-            f"Partial pooling: each {group}'s {what} is drawn from a common normal distribution "
-            f"whose centre and spread are estimated, so {group} groups with little data "
-            "borrow strength from the rest."
+            f"Partial pooling: each {group}'s {what} {verb} drawn from a common normal "
+            f"distribution whose centre and spread are estimated, so a {group} with little data "
+            "borrows strength from the rest."
         )
         if spec.correlated:
             words.append(
