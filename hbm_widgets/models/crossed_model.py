@@ -92,9 +92,12 @@ def build_crossed_model(
 
     Examples
     --------
-    >>> sim = simulate_crossed(np.random.default_rng(1), obs_per_cell=1)
-    >>> data = CrossedData.from_frame(sim.frame, outcome="log_conversions", predictor="log_spend")
-    >>> model = build_crossed_model(data)
+    >>> import hbm_widgets as hbm
+    >>> sim = hbm.simulate_crossed(np.random.default_rng(1), obs_per_cell=1)
+    >>> data = hbm.CrossedData.from_frame(
+    ...     sim.frame, outcome="log_conversions", predictor="log_spend"
+    ... )
+    >>> model = hbm.build_crossed_model(data)
     >>> model.named_vars_to_dims["alpha_region"]
     ('region',)
     """

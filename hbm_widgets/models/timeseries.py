@@ -254,9 +254,12 @@ def build_series_model(
 
     Examples
     --------
-    >>> sim = simulate_grouped_series(np.random.default_rng(0))
-    >>> data = SeriesData.from_frame(sim.frame, series="store", time="month", outcome="log_sales")
-    >>> model = build_series_model(data)
+    >>> import hbm_widgets as hbm
+    >>> sim = hbm.simulate_grouped_series(np.random.default_rng(0))
+    >>> data = hbm.SeriesData.from_frame(
+    ...     sim.frame, series="store", time="month", outcome="log_sales"
+    ... )
+    >>> model = hbm.build_series_model(data)
     >>> model.named_vars_to_dims["season"]
     ('store', 'fourier')
     """
