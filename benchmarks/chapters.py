@@ -120,6 +120,11 @@ def run(slug: str, mode: str) -> dict:
     }
 
 
+def _fit_seconds(row: dict) -> float:
+    """The seconds a chapter spent in hbm.sample, summed over its fits."""
+    return sum(fit["seconds"] for fit in row["fits"])
+
+
 def _short_fits(fits: list[dict]) -> list[dict]:
     """The fits short of the standard, largest R-hat first."""
     return sorted((f for f in fits if not healthy(f)), key=lambda f: f["max_rhat"], reverse=True)
@@ -201,9 +206,8 @@ def write_results(
         f"{'chapter':32} {'mode':8} {'seconds':>8} {'in fits':>8} {'peak MB':>8}  error",
     ]
     for r in rows:
-        in_fits = sum(f["seconds"] for f in r["fits"])
         lines.append(
-            f"{r['chapter']:32} {r['mode']:8} {r['seconds']:8.1f} {in_fits:8.1f} "
+            f"{r['chapter']:32} {r['mode']:8} {r['seconds']:8.1f} {_fit_seconds(r):8.1f} "
             f"{r['peak_kernel_mb']:8d}  {r['error'] or ''}"
         )
     for mode in modes:
@@ -226,7 +230,7 @@ def write_results(
                 "rows": [
                     {
                         **r,
-                        "fit_seconds": round(sum(f["seconds"] for f in r["fits"]), 1),
+                        "fit_seconds": round(_fit_seconds(r), 1),
                         "fits": _audit(r["fits"]),
                     }
                     for r in rows

@@ -7,9 +7,9 @@ import weakref
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
 
-import arviz as az
 import numpy as np
 import xarray as xr
+from arviz_stats import ess, rhat
 
 __all__ = ["ESS_AT_LEAST", "RHAT_BELOW", "ConvergenceReport", "convergence_report"]
 
@@ -107,15 +107,16 @@ def convergence_report(idata: xr.DataTree, var_names=None) -> ConvergenceReport:
 
 def _convergence_report(idata: xr.DataTree, var_names) -> ConvergenceReport:
     posterior = idata.posterior
-    # ArviZ's rhat and ess themselves, not its summary, which would compute the Monte Carlo
-    # errors of the mean and SD too: a third of the time, on posteriors of hundreds of entries.
+    # ArviZ's rhat and ess themselves (from arviz_stats, as az.rhat and az.ess are, without
+    # loading ArviZ's plotting), not its summary, which would compute the Monte Carlo errors
+    # of the mean and SD too: a third of the time, on posteriors of hundreds of entries.
     # Entries that never vary (the fixed zeros and ones of LKJCorr's Cholesky factor) have no
     # R-hat or ESS: NumPy warns dividing by their zero variance, and the NaNs are skipped.
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN maxima, of such entries
-        max_rhat = np.nanmax(_all_values(az.rhat(idata, var_names=var_names)))
-        min_ess_bulk = np.nanmin(_all_values(az.ess(idata, var_names=var_names, method="bulk")))
-        min_ess_tail = np.nanmin(_all_values(az.ess(idata, var_names=var_names, method="tail")))
+        max_rhat = np.nanmax(_all_values(rhat(idata, var_names=var_names)))
+        min_ess_bulk = np.nanmin(_all_values(ess(idata, var_names=var_names, method="bulk")))
+        min_ess_tail = np.nanmin(_all_values(ess(idata, var_names=var_names, method="tail")))
     divergences = 0
     if "sample_stats" in idata and "diverging" in idata.sample_stats:
         divergences = int(idata.sample_stats["diverging"].sum())
